@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"syscall"
 	"testing"
@@ -92,7 +93,25 @@ func run(exe string, attr *syscall.SysProcAttr) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), envInside+"=1")
 	cmd.SysProcAttr = attr
-	return cmd.Run()
+
+	// Pass interrupts on, so the tests inside can clean up (lab namespaces,
+	// child processes) before they exit, instead of dying with us.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case sig := <-sigs:
+			_ = cmd.Process.Signal(sig)
+		}
+	}
 }
 
 func skip(err error) int {
