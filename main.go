@@ -1,0 +1,23 @@
+// Command go-discover-mcgossip finds the other nodes of a cluster on the
+// local network by authenticated multicast: `addrs` prints their addresses
+// (go-discover's `discover addrs`, usable as a go-netaddrs exec= command),
+// `agent` keeps a node discoverable, `watch` shows the peers live. Run it
+// with no arguments for help. When a go-plugin host launches it, it serves
+// the mcgossip provider as a plugin instead.
+package main
+
+import (
+	"os"
+
+	"github.com/mcgossip/go-discover-mcgossip/plugin"
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/cli"
+)
+
+func main() {
+	if plugin.Launched() { // a go-plugin host started us: serve, no CLI
+		plugin.Serve(map[string]plugin.Provider{"mcgossip": &mcgossip.Provider{}}, plugin.ServeVersion(cli.Version))
+		return
+	}
+	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

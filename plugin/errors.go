@@ -1,0 +1,92 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Error is an error of a plugin call as the host sees it. For an error the
+// provider returned, Error() is the provider's message unchanged (e.g.
+// `discover-mcgossip: invalid port "70000": ...`), so it reads as it would
+// in process; errors of the plugin machinery (start, crash, deadline)
+// start with "plugin <binary>: ".
+//
+// Code is the gRPC status code the error crossed the process boundary with
+// (InvalidArgument for a configuration error, see Serve), or the host's
+// classification of a machinery error (Unavailable for a crash,
+// DeadlineExceeded for a call that ran out of time, FailedPrecondition for
+// a checksum mismatch or an incompatible plugin). status.Code(err) returns
+// it too.
+type Error struct {
+	// Code classifies the error.
+	Code codes.Code
+	// Msg is the error text.
+	Msg string
+	// Err is the cause, for errors.Is and errors.As; nil for an error of
+	// the provider.
+	Err error
+}
+
+// Error returns Msg.
+func (e *Error) Error() string { return e.Msg }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// GRPCStatus returns the error as a gRPC status, so that status.Code and
+// status.FromError see Code and Msg.
+func (e *Error) GRPCStatus() *status.Status { return status.New(e.Code, e.Msg) }
+
+// Sentinel causes of machinery errors, for errors.Is.
+var (
+	// ErrExited: the plugin process exited (crashed) during the call.
+	ErrExited = errors.New("plugin process exited")
+	// ErrClosed: the RemoteProvider was closed.
+	ErrClosed = errors.New("plugin provider closed")
+)
+
+// The error conventions a provider's error can follow to cross with a
+// precise status code; they are the marker methods of Docker's and
+// containerd's errdefs, so providers need not import gRPC. Any error in the
+// chain (errors.As) may have the method.
+type (
+	invalidParameter interface{ InvalidParameter() }
+	notFound         interface{ NotFound() }
+	grpcStatuser     interface{ GRPCStatus() *status.Status }
+)
+
+// answerKey is a trailer the plugin sets on an error it (or its provider)
+// returned, so the host can tell a provider's answer from a transport
+// failure with the same status code.
+const answerKey = "x-discover-plugin-answer"
+
+// loggedKey is a trailer the plugin sets when it logged the end-of-call
+// line of an Addrs call (see callEndMsg), which the host then waits for.
+const loggedKey = "x-discover-plugin-logged"
+
+// codeOf maps a provider error to a gRPC status code: a GRPCStatus method
+// anywhere in the chain wins, then context errors, then the errdefs marker
+// methods, then errors.ErrUnsupported; anything else is Unknown.
+func codeOf(err error) codes.Code {
+	var gs grpcStatuser
+	var ip invalidParameter
+	var nf notFound
+	switch {
+	case errors.As(err, &gs):
+		return gs.GRPCStatus().Code()
+	case errors.Is(err, context.DeadlineExceeded):
+		return codes.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		return codes.Canceled
+	case errors.As(err, &ip):
+		return codes.InvalidArgument
+	case errors.As(err, &nf):
+		return codes.NotFound
+	case errors.Is(err, errors.ErrUnsupported):
+		return codes.Unimplemented
+	}
+	return codes.Unknown
+}

@@ -1,0 +1,477 @@
+//go:build linux
+
+package plugin_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	discover "github.com/hashicorp/go-discover"
+	hclog "github.com/hashicorp/go-hclog"
+	"golang.org/x/sys/unix"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/mcgossip/go-discover-mcgossip/plugin"
+)
+
+// pidOf asks the fake plugin for its process id.
+func pidOf(t *testing.T, rp *plugin.RemoteProvider) int {
+	t.Helper()
+	got, err := rp.Addrs(map[string]string{"mode": "pid"}, nil)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Addrs(mode=pid) = %q, %v", got, err)
+	}
+	pid, err := strconv.Atoi(got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// TestPlugin runs the fake provider in a plugin process through
+// go-discover's own Discover, as a host would.
+func TestPlugin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var fallback logBuf
+	rp := e.provider("serve", plugin.WithLogger(fallback.logger()), plugin.WithLogLevel(hclog.Info))
+	if got := e.states(); len(got) != 0 {
+		t.Fatalf("the plugin ran before the first call: %v", got)
+	}
+	d, err := discover.New(discover.WithUserAgent("plugintest/1.0"),
+		discover.WithProviders(map[string]discover.Provider{"fake": rp}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b logBuf
+	got, err := d.Addrs(`provider=fake mode=ok addrs="10.0.0.1 [2001:db8::1]:8301"`, b.logger())
+	if err != nil || !slices.Equal(got, []string{"10.0.0.1", "[2001:db8::1]:8301"}) {
+		t.Fatalf("Addrs = %q, %v", got, err)
+	}
+	if got, err := d.Addrs("provider=fake mode=ua", b.logger()); err != nil || !slices.Equal(got, []string{"plugintest/1.0"}) {
+		t.Fatalf("user agent = %q, %v", got, err)
+	}
+	if got, err := d.Addrs("provider=fake mode=args k=v", b.logger()); err != nil || !slices.Equal(got, []string{"k=v", "mode=args", "provider=fake"}) {
+		t.Fatalf("args = %q, %v", got, err)
+	}
+
+	_, err = d.Addrs("provider=fake mode=invalid", b.logger())
+	want := `discover-fake: invalid port "70000": must be an integer from 1 to 65535`
+	if err == nil || err.Error() != want || status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("config error = %v (%v); want %q, InvalidArgument", err, status.Code(err), want)
+	}
+	_, err = d.Addrs("provider=fake mode=fail", b.logger())
+	if err == nil || err.Error() != "discover-fake: no peer answered" || status.Code(err) != codes.Unknown {
+		t.Fatalf("runtime error = %v (%v)", err, status.Code(err))
+	}
+
+	// The provider's lines reach the caller's logger at their level, as
+	// written, before Addrs returns.
+	var lb logBuf
+	if _, err := rp.Addrs(map[string]string{"mode": "log", "tag": "x"}, lb.logger()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := lb.lines(), wantLogLines("x"); !slices.Equal(got, want) {
+		t.Fatalf("logged\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	if h := d.Help(); !strings.Contains(h, newFake().Help()) {
+		t.Fatalf("Help = %q", h)
+	}
+	info, err := rp.Info()
+	if err != nil || info.Version != "v1.2.3-test" || !slices.Equal(info.Providers, []string{"fake", "second"}) || info.Protocol != 1 {
+		t.Fatalf("Info = %+v, %v", info, err)
+	}
+	if got := e.states(); len(got) != 1 || !strings.HasPrefix(got[0], "started.") {
+		t.Fatalf("want one plugin process, states %v", got)
+	}
+	pid := strings.TrimPrefix(e.states()[0], "started.")
+
+	if err := rp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.states(); !slices.Contains(got, "closed."+pid) {
+		t.Fatalf("the plugin did not close its providers: states %v", got)
+	}
+	// Machinery lines outside calls go to WithLogger's logger, from Info.
+	if got := fallback.String(); !strings.Contains(got, "[INFO] plugin: plugin process exited: ") || strings.Contains(got, "[DEBUG]") {
+		t.Fatalf("fallback logger got:\n%s", got)
+	}
+	// The calls' loggers got no machinery line below Info.
+	if strings.Contains(b.String(), "[DEBUG] plugin") {
+		t.Fatalf("a call's logger got debug lines of the plugin machinery:\n%s", b.String())
+	}
+	if _, err := rp.Addrs(nil, nil); !errors.Is(err, plugin.ErrClosed) {
+		t.Fatalf("Addrs after Close: %v", err)
+	}
+}
+
+// TestSIGTERM: a plugin stopped with SIGTERM closes its providers and
+// exits; the next call starts a new one.
+func TestSIGTERM(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rp := e.provider("serve")
+	pid := pidOf(t, rp)
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Skipf("pidfd_open: %v", err)
+	}
+	defer unix.Close(fd)
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitPidfd(fd, 2*time.Second); err != nil {
+		t.Fatalf("the plugin did not exit within 2s of SIGTERM: %v", err)
+	}
+	got, err := rp.Addrs(map[string]string{"mode": "pid"}, nil)
+	if err != nil {
+		if !errors.Is(err, plugin.ErrExited) {
+			t.Fatalf("Addrs after SIGTERM: %v", err)
+		}
+		got, err = rp.Addrs(map[string]string{"mode": "pid"}, nil)
+	}
+	if err != nil || len(got) != 1 || got[0] == strconv.Itoa(pid) {
+		t.Fatalf("Addrs after SIGTERM = %q, %v", got, err)
+	}
+	if err := rp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.states(); !slices.Contains(got, "closed."+strconv.Itoa(pid)) {
+		t.Fatalf("the plugin did not close its providers on SIGTERM: states %v", got)
+	}
+}
+
+// TestRunByHand: without the handshake cookie the binary explains itself
+// on stderr, writes nothing on stdout and exits 1.
+func TestRunByHand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cmd := exec.Command(e.exe)
+	cmd.Env = append(os.Environ(), e.vars("serve")...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v; want status 1", err)
+	}
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "This binary is a plugin") {
+		t.Fatalf("stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+}
+
+func TestVersionMismatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rp := e.provider("serve-v2")
+	_, err := rp.Addrs(map[string]string{"mode": "pid"}, nil)
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "incompatible plugin") ||
+		!strings.Contains(err.Error(), "Plugin version: 2") {
+		t.Fatalf("Addrs error = %v (%v)", err, status.Code(err))
+	}
+	t.Log(err)
+	// Each call tries again (the binary may have been upgraded meanwhile).
+	if _, err := rp.Addrs(nil, nil); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("second Addrs error = %v", err)
+	}
+}
+
+func TestChecksum(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	wrong := strings.Repeat("00", 32)
+	rp := e.provider("serve", plugin.WithSHA256(wrong))
+	_, err := rp.Addrs(map[string]string{"mode": "pid"}, nil)
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "checksum mismatch") ||
+		!strings.Contains(err.Error(), "want "+wrong) {
+		t.Fatalf("Addrs error = %v (%v)", err, status.Code(err))
+	}
+	t.Log(err)
+	if got := e.states(); len(got) != 0 {
+		t.Fatalf("the binary ran despite the mismatch: %v", got)
+	}
+
+	f, err := os.Open(e.exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	rp = e.provider("serve", plugin.WithSHA256(hex.EncodeToString(h.Sum(nil))))
+	pidOf(t, rp)
+}
+
+// TestCrash: a plugin that dies during a call fails that call with an
+// error that says so, and the next call runs a new plugin process.
+func TestCrash(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rp := e.provider("serve")
+	first := pidOf(t, rp)
+
+	var b logBuf
+	_, err := rp.Addrs(map[string]string{"mode": "crash"}, b.logger())
+	if !errors.Is(err, plugin.ErrExited) || status.Code(err) != codes.Unavailable ||
+		!strings.Contains(err.Error(), "exited during Addrs (exit status 2)") {
+		t.Fatalf("Addrs error = %v (%v)", err, status.Code(err))
+	}
+	if !strings.Contains(b.String(), "panic: fake crash") {
+		t.Fatalf("the caller's logger did not get the panic:\n%s", b.String())
+	}
+	t.Logf("%v; the caller's logger got:\n%s", err, b.String())
+	if second := pidOf(t, rp); second == first {
+		t.Fatalf("the same plugin (pid %d) answered after the crash", first)
+	}
+}
+
+// TestKilledWhileIdle: a plugin that died between calls is replaced
+// silently (with a warning in the log).
+func TestKilledWhileIdle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rp := e.provider("serve")
+	first := pidOf(t, rp)
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := time.Now()
+	// Depending on whether go-plugin has reaped it yet, the call either
+	// starts a new plugin at once, or fails as a crash, after which the
+	// next one does.
+	var b logBuf
+	got, err := rp.Addrs(map[string]string{"mode": "pid"}, b.logger())
+	t.Logf("first call after the kill: %q, %v (%v); logged:\n%s", got, err, time.Since(killedAt), b.String())
+	if err != nil {
+		if !errors.Is(err, plugin.ErrExited) {
+			t.Fatalf("Addrs after the kill: %v", err)
+		}
+		got, err = rp.Addrs(map[string]string{"mode": "pid"}, nil)
+	}
+	if err != nil || len(got) != 1 || got[0] == strconv.Itoa(first) {
+		t.Fatalf("Addrs after the kill = %q, %v", got, err)
+	}
+}
+
+// TestDeadline: a provider that never returns costs the caller its
+// timeout plus the margin, not more; the plugin stays usable.
+func TestDeadline(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const timeout, margin = 300 * time.Millisecond, 300 * time.Millisecond
+	rp := e.provider("serve", plugin.WithTimeouts(0, margin))
+	first := pidOf(t, rp)
+
+	start := time.Now()
+	_, err := rp.Addrs(map[string]string{"mode": "block", "timeout": timeout.String()}, nil)
+	took := time.Since(start)
+	if status.Code(err) != codes.DeadlineExceeded || !strings.Contains(err.Error(), "did not return within 600ms (timeout 300ms + margin 300ms)") {
+		t.Fatalf("Addrs error = %v (%v)", err, status.Code(err))
+	}
+	if took < timeout+margin || took > timeout+margin+250*time.Millisecond {
+		t.Fatalf("Addrs took %v; want %v (+250ms)", took, timeout+margin)
+	}
+	if again := pidOf(t, rp); again != first {
+		t.Fatalf("the plugin was replaced after a deadline: pid %d, then %d", first, again)
+	}
+}
+
+// TestStartDeadline: a plugin that never completes the handshake fails the
+// call within the call's deadline.
+func TestStartDeadline(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rp := e.provider("hang", plugin.WithTimeouts(0, 200*time.Millisecond), plugin.WithStartTimeout(time.Second))
+	start := time.Now()
+	_, err := rp.Addrs(map[string]string{"timeout": "100ms"}, nil)
+	took := time.Since(start)
+	if status.Code(err) != codes.DeadlineExceeded || !strings.Contains(err.Error(), "did not start within 300ms") {
+		t.Fatalf("Addrs error = %v (%v)", err, status.Code(err))
+	}
+	if took > 550*time.Millisecond {
+		t.Fatalf("Addrs took %v; want about 300ms", took)
+	}
+}
+
+// TestHostKilled: when the host dies by SIGKILL, the plugin notices (its
+// parent changes), closes its providers and exits within a second.
+func TestHostKilled(t *testing.T) {
+	e := newEnv(t)
+	// Become the subreaper of our descendants, so that the orphaned plugin
+	// is re-parented to this process and can be waited for.
+	if err := setSubreaper(true); err != nil {
+		t.Skipf("cannot become a child subreaper: %v", err)
+	}
+	t.Cleanup(func() { _ = setSubreaper(false) })
+
+	host := exec.Command(e.exe)
+	host.Env = append(os.Environ(), e.vars("host")...)
+	host.Stderr = os.Stderr
+	stdin, err := host.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := host.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line := make(chan string, 1)
+	go func() {
+		b := make([]byte, 64)
+		n, _ := io.ReadAtLeast(stdout, b, 1)
+		line <- string(b[:n])
+	}()
+	var pid int
+	select {
+	case l := <-line:
+		if pid, err = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "pid "))); err != nil {
+			_ = host.Process.Kill()
+			_ = host.Wait()
+			t.Fatalf("host said %q", l)
+		}
+	case <-time.After(10 * time.Second):
+		_ = host.Process.Kill()
+		_ = host.Wait()
+		t.Fatal("the host did not report its plugin")
+	}
+
+	if err := host.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = host.Wait()
+	// The host is dead and the plugin re-parented only once the kernel
+	// tore the host down (slow for a -race binary): count from there.
+	killed := time.Now()
+
+	exited := make(chan error, 1)
+	go func() {
+		var ws syscall.WaitStatus
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		for errors.Is(err, syscall.EINTR) {
+			_, err = syscall.Wait4(pid, &ws, 0, nil)
+		}
+		if err == nil && !(ws.Exited() && ws.ExitStatus() == 0) {
+			err = errors.New("plugin exit status " + strconv.Itoa(int(ws)))
+		}
+		exited <- err
+	}()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("waiting for the plugin: %v", err)
+		}
+		t.Logf("plugin exited %v after its host was killed", time.Since(killed).Round(time.Millisecond))
+	case <-time.After(time.Second):
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		<-exited
+		t.Fatal("the plugin outlived its SIGKILLed host by more than a second")
+	}
+	if got := e.states(); !slices.Contains(got, "closed."+strconv.Itoa(pid)) {
+		t.Fatalf("the orphaned plugin did not close its providers: %v", got)
+	}
+}
+
+// waitPidfd waits until the process of a pidfd has exited (the pidfd polls
+// readable), at most d.
+func waitPidfd(fd int, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return errors.New("timed out")
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			return err
+		case n == 1:
+			return nil
+		}
+	}
+}
+
+// setSubreaper makes this process the reaper of its orphaned descendants.
+func setSubreaper(on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, uintptr(v), 0, 0, 0)
+}
+
+func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestDiscover loads every go-discover-* executable of a directory.
+func TestDiscover(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dir := t.TempDir()
+	for name, target := range map[string]string{
+		"go-discover-fake":   e.exe,
+		"go-discover-second": e.exe,
+		"go-discover-dir":    "",
+		"discover-other":     e.exe,
+	} {
+		p := filepath.Join(dir, name)
+		if target == "" {
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go-discover-fake.sha256"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	loaded, err := plugin.Discover(dir, plugin.WithEnv(e.vars("serve")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	providers := map[string]discover.Provider{}
+	var names []string
+	for name, p := range loaded {
+		providers[name] = p
+		names = append(names, name)
+		t.Cleanup(func() { _ = p.Close() })
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"fake", "second"}) {
+		t.Fatalf("Discover found %q", names)
+	}
+	d, err := discover.New(discover.WithProviders(providers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.Addrs("provider=second", discardLogger()); err != nil || !slices.Equal(got, []string{"192.0.2.1"}) {
+		t.Fatalf("second: %q, %v", got, err)
+	}
+	if got, err := d.Addrs("provider=fake mode=ok addrs=10.1.1.1", discardLogger()); err != nil || !slices.Equal(got, []string{"10.1.1.1"}) {
+		t.Fatalf("fake: %q, %v", got, err)
+	}
+}

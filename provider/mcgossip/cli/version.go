@@ -1,0 +1,19 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
+)
+
+// runVersion prints the program's version, the Go version and platform,
+// and the wire protocol version.
+func runVersion(e *env) error {
+	if err := noArgs(e, "version"); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(e.stdout, "%s %s (%s %s/%s, wire protocol v%d)\n",
+		Name, Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, wire.Version)
+	return err
+}

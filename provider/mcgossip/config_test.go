@@ -1,0 +1,256 @@
+package mcgossip_test
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
+)
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "cookie")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	t.Setenv(mcgossip.CookieEnv, "")
+	emptyFile := writeFile(t, "\n  \n\t\n")
+	manyFile := writeFile(t, "c1\nc2\nc3\nc4\nc5\nc6\nc7\nc8\nc9\n")
+	bigFile := writeFile(t, strings.Repeat("x", 70<<10))
+	missing := filepath.Join(t.TempDir(), "nope")
+	long := strings.Repeat("SECRET", 1000)
+
+	cases := []struct {
+		name string
+		args map[string]string
+		want []string // substrings of the error, after the common prefix
+	}{
+		{"provider", map[string]string{"provider": "mdns"}, []string{`invalid provider "mdns"`, `must be "mcgossip"`}},
+		{"provider empty", map[string]string{"provider": ""}, []string{`invalid provider ""`}},
+		{"port zero", map[string]string{"port": "0"}, []string{`invalid port "0"`, "integer from 1 to 65535"}},
+		{"port big", map[string]string{"port": "70000"}, []string{`invalid port "70000"`, "integer from 1 to 65535"}},
+		{"port text", map[string]string{"port": "http"}, []string{`invalid port "http"`}},
+		{"port negative", map[string]string{"port": "-1"}, []string{`invalid port "-1"`}},
+		{"multicast_addr unicast", map[string]string{"multicast_addr": "10.0.0.1"}, []string{`invalid multicast_addr "10.0.0.1"`, "IPv4 multicast address"}},
+		{"multicast_addr v6", map[string]string{"multicast_addr": "ff02::1"}, []string{`invalid multicast_addr "ff02::1"`, "224.0.0.0 to 239.255.255.255"}},
+		{"multicast_addr with port", map[string]string{"multicast_addr": "230.1.1.251:45892"}, []string{`invalid multicast_addr "230.1.1.251:45892"`}},
+		{"multicast_addr text", map[string]string{"multicast_addr": "group"}, []string{`invalid multicast_addr "group"`}},
+		{"if_addr multicast", map[string]string{"if_addr": "230.1.1.1"}, []string{`invalid if_addr "230.1.1.1"`, "IPv4 address of this host, or 0.0.0.0"}},
+		{"if_addr v6", map[string]string{"if_addr": "::1"}, []string{`invalid if_addr "::1"`}},
+		{"if_addr broadcast", map[string]string{"if_addr": "255.255.255.255"}, []string{`invalid if_addr "255.255.255.255"`}},
+		{"if_addr text", map[string]string{"if_addr": "eth0"}, []string{`invalid if_addr "eth0"`}},
+		{"ttl negative", map[string]string{"ttl": "-1"}, []string{`invalid ttl "-1"`, "integer from 0 to 255"}},
+		{"ttl big", map[string]string{"ttl": "256"}, []string{`invalid ttl "256"`}},
+		{"ttl text", map[string]string{"ttl": "one"}, []string{`invalid ttl "one"`}},
+		{"multicast_ttl big", map[string]string{"multicast_ttl": "300"}, []string{`invalid multicast_ttl "300"`, "integer from 0 to 255"}},
+		{"ttl and multicast_ttl", map[string]string{"ttl": "1", "multicast_ttl": "2"}, []string{`invalid multicast_ttl "2"`, "alias of ttl", "set only one"}},
+		{"iface empty", map[string]string{"iface": ""}, []string{`invalid iface ""`, "comma-separated list of interface names"}},
+		{"iface trailing comma", map[string]string{"iface": "eth0,"}, []string{`invalid iface "eth0,"`, "without empty entries"}},
+		{"iface slash", map[string]string{"iface": "a/b"}, []string{`invalid iface "a/b"`, "not an interface name"}},
+		{"iface space", map[string]string{"iface": "eth 0"}, []string{`invalid iface "eth 0"`, "not an interface name"}},
+		{"iface long", map[string]string{"iface": "averyveryverylongname"}, []string{`invalid iface "averyveryverylongname"`, "at most 15 characters"}},
+		{"iface twice", map[string]string{"iface": "eth0,eth0"}, []string{`invalid iface "eth0,eth0"`, "listed twice"}},
+		{"cookie empty", map[string]string{"cookie": ""}, []string{"invalid cookie (value not shown)", "must not be empty"}},
+		{"cookie long", map[string]string{"cookie": long}, []string{"invalid cookie (value not shown)", "at most 4096 bytes"}},
+		{"cookie and cookie_file", map[string]string{"cookie": "a", "cookie_file": "/x"}, []string{"invalid cookie_file", "cookie and cookie_file are both set"}},
+		{"cookie_file missing", map[string]string{"cookie_file": missing}, []string{`invalid cookie_file "` + missing + `"`, "must be a readable file", "no such file"}},
+		{"cookie_file blank", map[string]string{"cookie_file": emptyFile}, []string{`invalid cookie_file "` + emptyFile + `"`, "first non-empty line", "empty or blank"}},
+		{"cookie_file many", map[string]string{"cookie_file": manyFile}, []string{`invalid cookie_file "` + manyFile + `"`, "holds 9 cookies", "at most 8"}},
+		{"cookie_file big", map[string]string{"cookie_file": bigFile}, []string{`invalid cookie_file "` + bigFile + `"`, "at most 65536 bytes"}},
+		{"cookie_file dir", map[string]string{"cookie_file": t.TempDir()}, []string{"invalid cookie_file", "must be a readable file"}},
+		{"advertise empty", map[string]string{"advertise": ""}, []string{`invalid advertise ""`, `"ip", "ip:port" or ":port"`}},
+		{"advertise text", map[string]string{"advertise": "node1"}, []string{`invalid advertise "node1"`}},
+		{"advertise unspecified", map[string]string{"advertise": "0.0.0.0"}, []string{`invalid advertise "0.0.0.0"`, "not unspecified"}},
+		{"advertise multicast", map[string]string{"advertise": "224.0.0.1"}, []string{`invalid advertise "224.0.0.1"`}},
+		{"advertise port zero", map[string]string{"advertise": "10.0.0.1:0"}, []string{`invalid advertise "10.0.0.1:0"`, "port from 1 to 65535"}},
+		{"advertise port big", map[string]string{"advertise": "10.0.0.1:70000"}, []string{`invalid advertise "10.0.0.1:70000"`}},
+		{"advertise port missing", map[string]string{"advertise": "10.0.0.1:"}, []string{`invalid advertise "10.0.0.1:"`}},
+		{"advertise colon", map[string]string{"advertise": ":"}, []string{`invalid advertise ":"`}},
+		{"advertise link-local v6", map[string]string{"advertise": "fe80::1"}, []string{`invalid advertise "fe80::1"`, "IPv6 link-local"}},
+		{"advertise zone", map[string]string{"advertise": "fe80::1%eth0"}, []string{`invalid advertise "fe80::1%eth0"`}},
+		{"advertise v6 brackets no port", map[string]string{"advertise": "[2001:db8::1]"}, []string{`invalid advertise "[2001:db8::1]"`}},
+		{"advertise v4 brackets", map[string]string{"advertise": "[10.0.0.1]:80"}, []string{`invalid advertise "[10.0.0.1]:80"`}},
+		{"name long", map[string]string{"name": strings.Repeat("n", 65)}, []string{"invalid name", "at most 64 bytes of printable UTF-8"}},
+		{"name control", map[string]string{"name": "a\tb"}, []string{`invalid name "a\tb"`, "printable"}},
+		{"announce", map[string]string{"announce": "yes"}, []string{`invalid announce "yes"`, `"true" or "false"`}},
+		{"interval short", map[string]string{"interval": "10ms"}, []string{`invalid interval "10ms"`, "from 100ms to 1h"}},
+		{"interval long", map[string]string{"interval": "2h"}, []string{`invalid interval "2h"`}},
+		{"interval no unit", map[string]string{"interval": "5"}, []string{`invalid interval "5"`, `duration such as "5s"`}},
+		{"interval negative", map[string]string{"interval": "-1s"}, []string{`invalid interval "-1s"`}},
+		{"timeout zero", map[string]string{"timeout": "0s"}, []string{`invalid timeout "0s"`, "from 10ms to 1h"}},
+		{"timeout long", map[string]string{"timeout": "90m"}, []string{`invalid timeout "90m"`}},
+		{"timeout text", map[string]string{"timeout": "soon"}, []string{`invalid timeout "soon"`}},
+		{"stable negative", map[string]string{"stable": "-1ms"}, []string{`invalid stable "-1ms"`, "from 0s to 1h"}},
+		{"stable long", map[string]string{"stable": "61m"}, []string{`invalid stable "61m"`}},
+		{"expect negative", map[string]string{"expect": "-1"}, []string{`invalid expect "-1"`, "integer from 0 (off) to 100000"}},
+		{"expect text", map[string]string{"expect": "all"}, []string{`invalid expect "all"`}},
+		{"expect big", map[string]string{"expect": "100001"}, []string{`invalid expect "100001"`}},
+		{"unknown key", map[string]string{"prot": "1"}, []string{`unknown key "prot" (did you mean "port"?)`, "accepted keys are advertise, announce, cookie, cookie_file, expect, iface, if_addr, interval, multicast_addr, multicast_ttl, name, port, provider, stable, timeout, ttl"}},
+		{"unknown keys", map[string]string{"zzz": "1", "multicast_address": "x", "port": "1"}, []string{`unknown keys "multicast_address" (did you mean "multicast_addr"?), "zzz": accepted keys are`}},
+		{"tag of another provider", map[string]string{"provider": "mcgossip", "tag_key": "x"}, []string{`unknown key "tag_key"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := mcgossip.ParseConfig(tc.args)
+			if err == nil {
+				t.Fatalf("ParseConfig(%q) = %+v, want an error", tc.args, cfg)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "discover-mcgossip: ") {
+				t.Errorf("error %q lacks the discover-mcgossip: prefix", msg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+			if strings.Contains(msg, "SECRET") {
+				t.Errorf("error %q shows the cookie", msg)
+			}
+		})
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	t.Setenv(mcgossip.CookieEnv, "")
+	rot := writeFile(t, "\n  new-cookie-0123456789  \r\nold-cookie-0123456789\n\nolder-cookie-0123456789\nnew-cookie-0123456789\n")
+	def := mcgossip.DefaultConfig()
+	with := func(f func(c *mcgossip.Config)) *mcgossip.Config {
+		c := mcgossip.DefaultConfig()
+		f(c)
+		return c
+	}
+	cases := []struct {
+		name string
+		args map[string]string
+		want *mcgossip.Config
+	}{
+		{"nil", nil, def},
+		{"provider only", map[string]string{"provider": "mcgossip"}, def},
+		{"everything", map[string]string{
+			"provider": "mcgossip", "port": "4000", "multicast_addr": "239.1.2.3", "if_addr": "10.1.2.3",
+			"ttl": "0", "iface": "eth0,eth1", "cookie": "c0ffee-c0ffee-c0ffee", "advertise": "10.1.2.3:8301",
+			"name": "node 1", "announce": "false", "interval": "2s", "timeout": "750ms", "stable": "0s", "expect": "3",
+		}, with(func(c *mcgossip.Config) {
+			c.Port = 4000
+			c.MulticastAddr = netip.MustParseAddr("239.1.2.3")
+			c.IfAddr = netip.MustParseAddr("10.1.2.3")
+			c.TTL = 0
+			c.Interfaces = []string{"eth0", "eth1"}
+			c.Cookie = "c0ffee-c0ffee-c0ffee"
+			c.Advertise = netip.MustParseAddr("10.1.2.3")
+			c.AdvertisePort = 8301
+			c.Name = "node 1"
+			c.Announce = false
+			c.Interval = 2 * time.Second
+			c.Timeout = 750 * time.Millisecond
+			c.Stable = 0
+			c.Expect = 3
+		})},
+		{"multicast_ttl alias", map[string]string{"multicast_ttl": "4"}, with(func(c *mcgossip.Config) { c.TTL = 4 })},
+		{"advertise ip", map[string]string{"advertise": "192.0.2.7"}, with(func(c *mcgossip.Config) { c.Advertise = netip.MustParseAddr("192.0.2.7") })},
+		{"advertise port only", map[string]string{"advertise": ":8301"}, with(func(c *mcgossip.Config) { c.AdvertisePort = 8301 })},
+		{"advertise v6", map[string]string{"advertise": "[2001:db8::1]:80"}, with(func(c *mcgossip.Config) {
+			c.Advertise, c.AdvertisePort = netip.MustParseAddr("2001:db8::1"), 80
+		})},
+		{"advertise v6 bare", map[string]string{"advertise": "2001:db8::1"}, with(func(c *mcgossip.Config) { c.Advertise = netip.MustParseAddr("2001:db8::1") })},
+		{"advertise mapped", map[string]string{"advertise": "::ffff:10.0.0.1"}, with(func(c *mcgossip.Config) { c.Advertise = netip.MustParseAddr("10.0.0.1") })},
+		{"cookie_file rotation", map[string]string{"cookie_file": rot}, with(func(c *mcgossip.Config) {
+			c.Cookie = "new-cookie-0123456789"
+			c.OldCookies = []string{"old-cookie-0123456789", "older-cookie-0123456789"}
+			c.CookieFile = rot
+		})},
+		{"name empty", map[string]string{"name": ""}, def},
+		{"announce 0", map[string]string{"announce": "0"}, with(func(c *mcgossip.Config) { c.Announce = false })},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := mcgossip.ParseConfig(tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ParseConfig(%q)\n got %+v\nwant %+v", tc.args, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseConfigCookieEnv(t *testing.T) {
+	t.Setenv(mcgossip.CookieEnv, "from-the-environment")
+	cases := []struct {
+		name string
+		args map[string]string
+		want string
+	}{
+		{"env", nil, "from-the-environment"},
+		{"cookie wins", map[string]string{"cookie": "from-args"}, "from-args"},
+		{"cookie_file wins", map[string]string{"cookie_file": writeFile(t, "from-file\n")}, "from-file"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := mcgossip.ParseConfig(tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Cookie != tc.want {
+				t.Errorf("cookie %q, want %q", c.Cookie, tc.want)
+			}
+		})
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	c := mcgossip.DefaultConfig()
+	want := map[string]any{
+		"Port": 45892, "MulticastAddr": "230.1.1.251", "IfAddr": "0.0.0.0", "TTL": 1, "Announce": true,
+		"Interval": 5 * time.Second, "Timeout": 5 * time.Second, "Stable": 50 * time.Millisecond,
+		"Expect": 0, "AnswerJitter": 20 * time.Millisecond, "Cookie": "",
+	}
+	got := map[string]any{
+		"Port": c.Port, "MulticastAddr": c.MulticastAddr.String(), "IfAddr": c.IfAddr.String(), "TTL": c.TTL,
+		"Announce": c.Announce, "Interval": c.Interval, "Timeout": c.Timeout, "Stable": c.Stable,
+		"Expect": c.Expect, "AnswerJitter": c.AnswerJitter, "Cookie": c.Cookie,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("defaults\n got %v\nwant %v", got, want)
+	}
+	if c.Interfaces != nil || c.Advertise.IsValid() || c.AdvertisePort != 0 || c.Name != "" {
+		t.Errorf("defaults set optional fields: %+v", c)
+	}
+}
+
+func TestConfigString(t *testing.T) {
+	t.Setenv(mcgossip.CookieEnv, "")
+	cases := []struct {
+		args map[string]string
+		want string
+	}{
+		{nil, "provider=mcgossip"},
+		{map[string]string{"cookie": "secret-secret-secret", "port": "1234", "advertise": ":8301", "announce": "false"},
+			"provider=mcgossip port=1234 cookie=<hidden> advertise=:8301 announce=false"},
+		{map[string]string{"name": "a b", "advertise": "[2001:db8::1]:80", "ttl": "3", "expect": "2"},
+			`provider=mcgossip ttl=3 advertise=[2001:db8::1]:80 name="a b" expect=2`},
+	}
+	for _, tc := range cases {
+		c, err := mcgossip.ParseConfig(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+		if strings.Contains(c.String(), "secret") {
+			t.Errorf("String() shows the cookie: %q", c.String())
+		}
+	}
+}

@@ -1,0 +1,159 @@
+package mcgossip
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// MemNet is an in-memory network for socket-free engine tests: every
+// engine on it gets a fake transport with its own address 10.0.0.N. A
+// multicast reaches every engine (the sender too, as the kernel's loopback
+// does); a unicast reaches the engine with that address. Delivery is
+// asynchronous, one goroutine per engine, in order. Loss drops a share of
+// the datagrams between different engines at random.
+type MemNet struct {
+	mu    sync.Mutex
+	group netip.AddrPort
+	ports []*memPort
+	next  int
+	loss  float64
+	tap   func(Datagram)
+}
+
+// Datagram is one datagram on a MemNet, as its tap sees it.
+type Datagram struct {
+	Data      []byte
+	Src, Dst  netip.AddrPort
+	Multicast bool
+}
+
+// NewMemNet returns an empty network.
+func NewMemNet() *MemNet {
+	return &MemNet{group: netip.AddrPortFrom(DefaultMulticastAddr, DefaultPort)}
+}
+
+// SetLoss sets the probability (0 to 1) that a datagram between two
+// engines is lost.
+func (n *MemNet) SetLoss(p float64) {
+	n.mu.Lock()
+	n.loss = p
+	n.mu.Unlock()
+}
+
+// Tap calls f with a copy of every datagram sent on the network (before
+// loss), from the sender's goroutine.
+func (n *MemNet) Tap(f func(Datagram)) {
+	n.mu.Lock()
+	n.tap = f
+	n.mu.Unlock()
+}
+
+// SetDown cuts the engine off the network (up false) or reconnects it: a
+// cut-off engine's datagrams go nowhere and nothing reaches it.
+func (n *MemNet) SetDown(e *Engine, down bool) {
+	e.tr.(*memPort).down.Store(down)
+}
+
+// Addr returns the engine's address on the network.
+func (n *MemNet) Addr(e *Engine) netip.AddrPort { return e.tr.(*memPort).addr }
+
+type memPkt struct {
+	data  []byte
+	src   netip.AddrPort
+	group bool
+}
+
+// memPort is a fake transport.
+type memPort struct {
+	net  *MemNet
+	addr netip.AddrPort
+	q    chan memPkt
+	stop chan struct{}
+	wg   sync.WaitGroup
+	down atomic.Bool
+	once sync.Once
+}
+
+func (n *MemNet) newPort() *memPort {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.next++
+	p := &memPort{
+		net:  n,
+		addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(n.next >> 8), byte(n.next)}), 40000),
+		q:    make(chan memPkt, 4096),
+		stop: make(chan struct{}),
+	}
+	n.ports = append(n.ports, p)
+	return p
+}
+
+func (p *memPort) start(h handler, _ func(string)) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case pk := <-p.q:
+				h(&packet{data: pk.data, src: pk.src, group: pk.group, dst: p.net.group.Addr(), ifindex: 1})
+			}
+		}
+	}()
+}
+
+// deliver queues a copy of b for p, unless the queue is full.
+func (p *memPort) deliver(b []byte, src netip.AddrPort, group bool) {
+	if p.down.Load() {
+		return
+	}
+	select {
+	case p.q <- memPkt{data: slices.Clone(b), src: src, group: group}:
+	default:
+	}
+}
+
+func (p *memPort) send(b []byte, dst netip.AddrPort, multicast bool) error {
+	if p.down.Load() {
+		return nil
+	}
+	n := p.net
+	n.mu.Lock()
+	tap, loss := n.tap, n.loss
+	var to []*memPort
+	for _, q := range n.ports {
+		if (multicast || q.addr == dst) && (q == p || loss == 0 || rand.Float64() >= loss) {
+			to = append(to, q)
+		}
+	}
+	n.mu.Unlock()
+	if tap != nil {
+		tap(Datagram{Data: slices.Clone(b), Src: p.addr, Dst: dst, Multicast: multicast})
+	}
+	for _, q := range to {
+		q.deliver(b, p.addr, multicast)
+	}
+	return nil
+}
+
+func (p *memPort) multicast(b []byte) error { return p.send(b, p.net.group, true) }
+
+func (p *memPort) unicast(b []byte, dst netip.AddrPort) error { return p.send(b, dst, false) }
+
+func (p *memPort) interfaces() []ifaceInfo { return []ifaceInfo{{name: "mem0", index: 1, up: true}} }
+
+func (p *memPort) close() error {
+	p.once.Do(func() {
+		close(p.stop)
+		p.wg.Wait()
+		n := p.net
+		n.mu.Lock()
+		n.ports = slices.DeleteFunc(n.ports, func(q *memPort) bool { return q == p })
+		n.mu.Unlock()
+	})
+	return nil
+}
