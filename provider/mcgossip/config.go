@@ -68,7 +68,10 @@ type Config struct {
 	// derived from it. Default "": an open group, with a warning.
 	Cookie string
 	// OldCookies are older cookies whose datagrams are still accepted, for
-	// rotation (the further lines of cookie_file). Default none.
+	// rotation (the further lines of cookie_file). To roll a cookie out:
+	// add the new one as a further line everywhere; then make it the first
+	// line everywhere (keeping the old one after it); then drop the old
+	// one. Default none.
 	OldCookies []string
 	// CookieFile is the file the cookies were read from, for messages only.
 	// Default "".
@@ -109,15 +112,26 @@ type Config struct {
 	rescan time.Duration
 }
 
-// Defaults.
+// Defaults (see the Config fields for why).
 const (
-	DefaultPort         = 45892
-	DefaultTTL          = 1
-	DefaultInterval     = 5 * time.Second
-	DefaultTimeout      = 5 * time.Second
-	DefaultStable       = 50 * time.Millisecond
+	// DefaultPort is libcluster's gossip port.
+	DefaultPort = 45892
+	// DefaultTTL keeps datagrams on the local network.
+	DefaultTTL = 1
+	// DefaultInterval is the heartbeat period: a few datagrams a minute
+	// per node, and a dead node forgotten within 15 seconds.
+	DefaultInterval = 5 * time.Second
+	// DefaultTimeout is the most a lookup blocks, as go-discover's mdns.
+	DefaultTimeout = 5 * time.Second
+	// DefaultStable ends a lookup once no new peer has turned up for this
+	// long: with DefaultAnswerJitter, a cold lookup of 50 peers on a LAN
+	// returns in about 70 ms.
+	DefaultStable = 50 * time.Millisecond
+	// DefaultAnswerJitter spreads the answers to a query over 20 ms.
 	DefaultAnswerJitter = 20 * time.Millisecond
-	defaultRescan       = 2 * time.Second
+
+	// defaultRescan is how often the interfaces are rescanned.
+	defaultRescan = 2 * time.Second
 )
 
 // DefaultMulticastAddr is the default group, 230.1.1.251.

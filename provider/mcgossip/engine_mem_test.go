@@ -496,3 +496,34 @@ func TestMemEventsUnsubscribe(t *testing.T) {
 		t.Error("channel of a closed engine open")
 	}
 }
+
+// TestMemCookieRotation: engines that hold each other's cookie (one as
+// primary, the other as an older accepted one) find each other while a
+// new cookie is rolled out; an engine with only the old cookie is no
+// longer found by one that seals with the new.
+func TestMemCookieRotation(t *testing.T) {
+	const oldC, newC = "rotation-old-cookie-1f2e3d", "rotation-new-cookie-9a8b7c"
+	n := mcgossip.NewMemNet()
+	cfg := func(primary string, older ...string) *mcgossip.Config {
+		c := memConfig(true)
+		c.Cookie, c.OldCookies = primary, older
+		return c
+	}
+	a := startMem(t, n, cfg(newC, oldC)) // rolled forward: seals with new
+	b := startMem(t, n, cfg(oldC, newC)) // prepared: seals with old, opens new
+	c := startMem(t, n, cfg(oldC))       // left behind
+	peers, err := a.Discover(context.Background(), mcgossip.WithExpect(1), mcgossip.WithTimeout(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(peers); len(got) != 1 || !got[b.ID()] {
+		t.Errorf("a found %v, want only b", addrsOf(peers))
+	}
+	peers, err = c.Discover(context.Background(), mcgossip.WithExpect(2), mcgossip.WithTimeout(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(peers); len(got) != 1 || !got[b.ID()] {
+		t.Errorf("c found %v, want only b", addrsOf(peers))
+	}
+}

@@ -28,15 +28,16 @@ const helpText = `mcgossip:
                      new one is rolled out.  Not together with cookie.
     advertise:       Address this node announces: "ip", "ip:port" or ":port".
                      Default: the interface's IPv4 address, no port.
-    name:            Node name announced to peers, at most 64 characters.
+    name:            Node name announced to peers, at most 64 bytes.
                      Default none.
     announce:        "true": this process announces itself and answers queries
                      for as long as it runs, so peers find it; "false": it only
                      looks.  Default "true", so a host that embeds this provider
                      is discoverable (the go-discover-mcgossip addrs command
                      defaults to "false").
-    interval:        Heartbeat period, jittered by 20%; a peer silent for three
-                     intervals is forgotten.  Default "5s".
+    interval:        Heartbeat period, at least 100ms, jittered by 20%; a peer
+                     silent for three intervals is forgotten, so use one
+                     interval for the whole group.  Default "5s".
     timeout:         The most a lookup blocks.  Default "5s".
     stable:          Return once no new peer has answered for this long.
                      Default "50ms".
@@ -48,8 +49,9 @@ const helpText = `mcgossip:
     same cookie, as "ip" or "ip:port" when a peer advertises a port, sorted,
     without this process itself.  It asks again while answers keep coming,
     returns once they stop (stable) or expect is met, and at timeout at the
-    latest; with no peer at all it waits for timeout.  Put provider= first:
-    "provider=mcgossip cookie_file=/etc/mcgossip/cookie".
+    latest; with no peer at all it waits for timeout.  Datagrams carry a
+    timestamp against replay, so clocks must agree within 30 seconds.  Put
+    provider= first: "provider=mcgossip cookie_file=/etc/mcgossip/cookie".
 `
 
 // Help returns the provider's documentation for go-discover's help output.

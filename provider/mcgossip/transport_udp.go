@@ -335,9 +335,7 @@ func (t *udpTransport) scan(rejoined func(string)) {
 				continue
 			}
 			u.index, u.ifi, u.up = cur.Index, cur, true
-			if t.sendIdx == u.index || i == 0 {
-				t.sendIdx = 0 // set IP_MULTICAST_IF again on the next send
-			}
+			t.sendIdx = 0 // set IP_MULTICAST_IF again on the next send
 			back = append(back, u.name)
 		}
 	}

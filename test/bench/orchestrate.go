@@ -53,8 +53,9 @@ type bench struct {
 	lab   *lab.Lab
 	res   *results
 
-	mu      sync.Mutex
-	running []*worker
+	mu       sync.Mutex
+	running  []*worker
+	stopping bool // teardown began: start nothing more
 }
 
 // Host roles in the lab.
@@ -190,6 +191,7 @@ func orchestrate(args []string) error {
 // directory (unless kept). Safe to call more than once.
 func (b *bench) teardown() {
 	b.mu.Lock()
+	b.stopping = true
 	ws := b.running
 	b.running = nil
 	l := b.lab // kept: the main goroutine may still use it; Close is idempotent

@@ -82,7 +82,13 @@ func (b *bench) startWorker(h *lab.Host, name string, args ...string) (*worker, 
 // plumbing as a worker (messages are parsed only if it writes JSON lines).
 func (b *bench) startProcess(h *lab.Host, name, prog string, args ...string) (*worker, error) {
 	logPath := fmt.Sprintf("%s/%s.log", b.work, name)
+	b.mu.Lock()
+	if b.stopping {
+		b.mu.Unlock()
+		return nil, errors.New("the run is being stopped")
+	}
 	lf, err := os.Create(logPath)
+	b.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}

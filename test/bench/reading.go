@@ -34,9 +34,13 @@ func (r *results) readLatency(w func(string, ...any)) {
 		}
 	}
 	if okLo && okHi {
-		w("mcgossip's cold lookup takes %s at N=%d and %s at N=%d: its length is set by the protocol's timers, not\n",
+		w("mcgossip's cold lookup takes %s at N=%d and %s at N=%d: its length is mostly set by the protocol's timers.\n",
 			fmtMs(lo.Sum.Median), lo.N, fmtMs(hi.Sum.Median), hi.N)
-		w("by N. A lookup opens its sockets and joins (the Argon2id key is cached per process), queries, waits out\n")
+		if d := hi.Sum.Median - lo.Sum.Median; d > 5*time.Millisecond {
+			w("N adds %s from N=%d to N=%d: the querier receives, opens and records N answers, on two cores that also\n", fmtMs(d), lo.N, hi.N)
+			w("run the N responders answering at the same moment. ")
+		}
+		w("A lookup opens its sockets and joins (the Argon2id key is cached per process), queries, waits out\n")
 		w("the answer window (answers are spread over up to %v so N peers do not answer at once), queries again\n", def.AnswerJitter)
 		w("because the first round brought new peers (that second round is what recovers a lost answer), and returns\n")
 		w("once no new peer turned up for `stable` (%v) — so about two answer windows plus `stable`, whatever N. A\n", def.Stable)

@@ -142,10 +142,13 @@ func (r *results) markdown() string {
 	w("## How it runs\n\n")
 	w("`test/bench` builds `go-discover-mcgossip` and starts a `test/lab` LAN: network namespaces on one Linux\n")
 	w("bridge (multicast snooping off, so multicast reaches every port), nothing routed outside. Host 1 runs every\n")
-	w("lookup, host 2 floods, hosts 3-%d carry the responders, two more hosts hold the idle agent of the footprint.\n", hostResponder-1+c.hosts)
+	w("lookup, host 2 floods, hosts 3-%d carry the responders, three more hosts hold the idle agents of the footprint\n", hostResponder-1+c.hosts)
+	w("and their peers.")
 	w("Everything that opens a socket is a process started inside a lab host (the benchmark program itself as a\n")
 	w("worker, or the built binary), or a Go benchmark under `test/netns`; the orchestrator opens none. `make\n")
-	w("bench` closes the lab (namespaces and the processes in them) at the end, on failure and on Ctrl-C.\n\n")
+	w("bench` closes the lab (namespaces and the processes in them) at the end, on failure and on Ctrl-C. It needs\n")
+	w("root (namespaces), iproute2 and nftables; `make bench BENCHARGS=-quick` is a shorter smoke run, and\n")
+	w("`go run ./test/bench -h` lists the options (runs per cell, N, loss levels, windows, sections).\n\n")
 
 	r.writeTargets(w)
 	r.writeLatency(w)
@@ -459,8 +462,8 @@ func (r *results) writeCodec(w func(string, ...any)) {
 		return
 	}
 	w("## 2. Codec and receive path\n\n")
-	w("The Go benchmarks of the codec (`provider/mcgossip/wire`), the engine (`provider/mcgossip`) and the plugin\n")
-	w("(`plugin`), run as `go test -run '^$' -bench . -benchmem -cpu 1 -count 1 -benchtime %s <pkg>`: one core\n", r.Config.benchtime)
+	w("The Go benchmarks of the codec (`provider/mcgossip/wire`), the engine (`provider/mcgossip`: receive path,\n")
+	w("peer table, lookups on `lo`) and the plugin (`plugin`: lookups in process and through the plugin), run as `go test -run '^$' -bench . -benchmem -cpu 1 -count 1 -benchtime %s <pkg>`: one core\n", r.Config.benchtime)
 	w("(GOMAXPROCS=1). Packages that open sockets run inside a private namespace (`test/netns`).\n\n")
 	w("| package | benchmark | ns/op | B/op | allocs/op | other |\n|---|---|---:|---:|---:|---|\n")
 	for _, run := range r.Codec {
@@ -494,7 +497,8 @@ func (r *results) writeFlood(w func(string, ...any)) {
 	}
 	c := r.Config
 	w("## 3. Flood\n\n")
-	w("Host 2 sends %d datagrams/s (sendmmsg batches of 64, paced every 0.2 ms) to the group `%s` while host 1,\n", c.floodRate, mcgGroup)
+	w("Host 2 tries to send %d datagrams/s (sendmmsg batches of up to 64, paced every 0.2 ms; *sent/s* is what it\n", c.floodRate)
+	w("achieved) to the group `%s` while host 1,\n", mcgGroup)
 	w("the victim, runs cold lookups back to back for %s (`provider=mcgossip cookie=…`, a fresh Provider each) against\n", c.floodDur)
 	w("%d engines on host 3 with the same cookie. Traffic: *garbage* is random bytes (20-300, mostly failing the\n", c.floodN)
 	w("magic check); *foreign* is valid datagrams sealed under another cookie's key (dropped at the key-id lookup);\n")
@@ -586,7 +590,7 @@ func (r *results) writeFootprint(w func(string, ...any)) {
 	if a := r.FootprintAlone; a != nil && len(a.Syscalls) > 0 {
 		var parts []string
 		for i, sc := range a.Syscalls {
-			if i == 10 {
+			if i == 14 {
 				break
 			}
 			parts = append(parts, fmt.Sprintf("%s %.0f", sc.Name, float64(sc.Calls)/a.SyscallsWindow.Minutes()))
