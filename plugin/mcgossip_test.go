@@ -131,7 +131,10 @@ func TestMcgossipThroughPlugin(t *testing.T) {
 				// A provider error marked as a configuration error
 				// (errdefs' InvalidParameter) crosses as InvalidArgument.
 				var marked interface{ InvalidParameter() }
-				if errors.As(err, &marked) && status.Code(errP) != codes.InvalidArgument {
+				if !errors.As(err, &marked) {
+					t.Fatalf("in-process config error %q is not marked InvalidParameter", err)
+				}
+				if status.Code(errP) != codes.InvalidArgument {
 					t.Fatalf("config error crossed as %v; want InvalidArgument", status.Code(errP))
 				}
 				t.Logf("error %q crossed as %v", errP, status.Code(errP))

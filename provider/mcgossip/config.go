@@ -167,6 +167,29 @@ var configKeys = []string{
 // the MCGOSSIP_COOKIE environment variable, in that order; cookie and
 // cookie_file together are an error. Cookie values never appear in errors.
 func ParseConfig(args map[string]string) (*Config, error) {
+	c, err := parseConfig(args)
+	if err != nil {
+		return nil, &ConfigError{err: err}
+	}
+	return c, nil
+}
+
+// ConfigError is the error of a configuration that ParseConfig refused: an
+// unknown key, or a value it does not accept. Its message names the key,
+// the value (never a cookie) and what is accepted.
+type ConfigError struct{ err error }
+
+// Error returns the message, prefixed "discover-mcgossip: ".
+func (e *ConfigError) Error() string { return e.err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.err }
+
+// InvalidParameter marks the error as the caller's mistake, after the
+// errdefs convention, so a plugin host receives it as InvalidArgument.
+func (e *ConfigError) InvalidParameter() {}
+
+func parseConfig(args map[string]string) (*Config, error) {
 	var unknown []string
 	for k := range args {
 		if !slices.Contains(configKeys, k) {
