@@ -4,6 +4,12 @@
 // `agent` keeps a node discoverable, `watch` shows the peers live. Run it
 // with no arguments for help. When a go-plugin host launches it, it serves
 // the mcgossip provider as a plugin instead.
+//
+// The agent idles for hours between heartbeats: keep the runtime from
+// waking every second to re-read the CPU limit (GOMAXPROCS is read once at
+// start).
+//
+//go:debug updatemaxprocs=0
 package main
 
 import (
@@ -19,5 +25,5 @@ func main() {
 		plugin.Serve(map[string]plugin.Provider{"mcgossip": &mcgossip.Provider{}}, plugin.ServeVersion(cli.Version))
 		return
 	}
-	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr))
 }

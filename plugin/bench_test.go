@@ -30,6 +30,7 @@ func benchArgs(b *testing.B) map[string]string {
 	}
 }
 
+// checkFound fails the benchmark unless Addrs found the three agents.
 func checkFound(b *testing.B, addrs []string, err error) {
 	if err != nil || len(addrs) != 3 {
 		b.Fatalf("Addrs = %q, %v; want the 3 agents", addrs, err)
@@ -61,24 +62,23 @@ func BenchmarkAddrsPluginCold(b *testing.B) {
 }
 
 func BenchmarkAddrsInProcessWarm(b *testing.B) {
-	args := benchArgs(b)
 	p := &mcgossip.Provider{}
 	defer p.Close()
-	addrs, err := p.Addrs(args, nil)
-	checkFound(b, addrs, err)
-	for b.Loop() {
-		addrs, err := p.Addrs(args, nil)
-		checkFound(b, addrs, err)
-	}
+	benchWarm(b, p)
 }
 
 func BenchmarkAddrsPluginWarm(b *testing.B) {
-	args := benchArgs(b)
 	p, err := plugin.NewProvider(lab.Binary(b))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer p.Close()
+	benchWarm(b, p)
+}
+
+// benchWarm measures lookups with p after a first one that warms it up.
+func benchWarm(b *testing.B, p plugin.Provider) {
+	args := benchArgs(b)
 	addrs, err := p.Addrs(args, nil)
 	checkFound(b, addrs, err)
 	for b.Loop() {

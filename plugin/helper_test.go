@@ -163,9 +163,13 @@ func newFake() *fake { return &fake{closing: make(chan struct{})} }
 // invalidParam is a configuration error with the errdefs marker method.
 type invalidParam struct{ msg string }
 
-func (e invalidParam) Error() string     { return e.msg }
+// Error returns the message.
+func (e invalidParam) Error() string { return e.msg }
+
+// InvalidParameter marks a configuration error (errdefs).
 func (e invalidParam) InvalidParameter() {}
 
+// Addrs does what args["mode"] says.
 func (f *fake) Addrs(args map[string]string, l *log.Logger) ([]string, error) {
 	if l == nil {
 		l = log.New(io.Discard, "", 0)
@@ -182,6 +186,8 @@ func (f *fake) Addrs(args map[string]string, l *log.Logger) ([]string, error) {
 		}
 		sort.Strings(kv)
 		return kv, nil
+	case "mtls": // go-plugin hands the host's certificate over with AutoMTLS
+		return []string{strconv.FormatBool(os.Getenv("PLUGIN_CLIENT_CERT") != "")}, nil
 	case "ua":
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -207,14 +213,17 @@ func (f *fake) Addrs(args map[string]string, l *log.Logger) ([]string, error) {
 	return nil, invalidParam{fmt.Sprintf("discover-fake: unknown mode %q", args["mode"])}
 }
 
+// Help returns a short help text.
 func (f *fake) Help() string { return "Fake:\n\n    provider: \"fake\"\n" }
 
+// SetUserAgent records s for mode=ua.
 func (f *fake) SetUserAgent(s string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ua = s
 }
 
+// Close ends blocked calls and records the close in the state directory.
 func (f *fake) Close() error {
 	f.once.Do(func() { close(f.closing) })
 	recordState("closed")
@@ -224,9 +233,12 @@ func (f *fake) Close() error {
 // plainProvider has neither SetUserAgent nor Close.
 type plainProvider struct{}
 
+// Addrs returns one fixed address.
 func (plainProvider) Addrs(map[string]string, *log.Logger) ([]string, error) {
 	return []string{"192.0.2.1"}, nil
 }
+
+// Help returns a short help text.
 func (plainProvider) Help() string { return "Plain:\n" }
 
 // env is the environment of one test's helper processes.
@@ -342,14 +354,17 @@ type logBuf struct {
 	buf bytes.Buffer
 }
 
+// Write appends p.
 func (b *logBuf) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// logger returns a *log.Logger writing to b.
 func (b *logBuf) logger() *log.Logger { return log.New(b, "", 0) }
 
+// lines returns the lines logged.
 func (b *logBuf) lines() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -361,6 +376,7 @@ func (b *logBuf) lines() []string {
 	return out
 }
 
+// String returns everything logged.
 func (b *logBuf) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

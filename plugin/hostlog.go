@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,7 +87,7 @@ func (r *logRouter) emit(level hclog.Level, name, msg string, args []interface{}
 	r.mu.Lock()
 	var dst []*log.Logger
 	for _, c := range r.calls {
-		if c.l != nil && !contains(dst, c.l) {
+		if c.l != nil && !slices.Contains(dst, c.l) {
 			dst = append(dst, c.l)
 		}
 	}
@@ -97,15 +98,6 @@ func (r *logRouter) emit(level hclog.Level, name, msg string, args []interface{}
 	for _, l := range dst {
 		l.Print(line)
 	}
-}
-
-func contains(ls []*log.Logger, l *log.Logger) bool {
-	for _, x := range ls {
-		if x == l {
-			return true
-		}
-	}
-	return false
 }
 
 // splitTag takes the log id tag and hclog's "timestamp" (added by go-plugin
@@ -165,6 +157,8 @@ func format(level hclog.Level, name, msg string, args []interface{}) string {
 	return b.String()
 }
 
+// quoteValue formats a log value, quoted when it is empty or holds spaces,
+// quotes or '='.
 func quoteValue(v interface{}) string {
 	s := fmt.Sprint(v)
 	if s == "" || strings.ContainsAny(s, " \t\n\"=") {
@@ -314,8 +308,10 @@ func (h *hostLogger) StandardWriter(opts *hclog.StandardLoggerOptions) io.Writer
 	})
 }
 
+// writerFunc is an io.Writer made of a func.
 type writerFunc func([]byte) (int, error)
 
+// Write calls f.
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // inferLevel reads a "[LEVEL]" prefix as hclog's InferLevels does.

@@ -102,12 +102,15 @@ func TestInProcessHelpInfoUserAgent(t *testing.T) {
 func TestInProcessServeCodes(t *testing.T) {
 	t.Parallel()
 	rp := inProcess(t, plugin.ServeCodes(func(err error) codes.Code {
-		if strings.Contains(err.Error(), "no peer") {
+		switch {
+		case strings.Contains(err.Error(), "no peer"):
 			return codes.NotFound
+		case strings.Contains(err.Error(), "70000"):
+			return codes.OK // defers to the default rules, as Unknown does
 		}
 		return codes.Unknown
 	}))
-	for mode, want := range map[string]codes.Code{"fail": codes.NotFound, "invalid": codes.InvalidArgument} {
+	for mode, want := range map[string]codes.Code{"fail": codes.NotFound, "invalid": codes.InvalidArgument, "nope": codes.InvalidArgument} {
 		_, err := rp.Addrs(map[string]string{"mode": mode}, nil)
 		if status.Code(err) != want {
 			t.Errorf("mode %s: code %v (%v); want %v", mode, status.Code(err), err, want)

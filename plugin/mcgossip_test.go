@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"maps"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -169,6 +171,55 @@ func TestMcgossipThroughPlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent(t, events, mcgossip.EventLeave, "127.0.0.1:9999")
+}
+
+// TestBinaryHandshakeFirst: launched with the handshake cookie,
+// go-discover-mcgossip writes go-plugin's handshake line first on stdout
+// (nothing before it), and exits 0 on SIGTERM.
+func TestBinaryHandshakeFirst(t *testing.T) {
+	e := newEnv(t)
+	cmd := exec.Command(lab.Binary(t))
+	cmd.Env = append(os.Environ(), e.markVars()...)
+	cmd.Env = append(cmd.Env, plugin.Handshake.MagicCookieKey+"="+plugin.Handshake.MagicCookieValue, "PLUGIN_PROTOCOL_VERSIONS=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	first := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		first <- line
+		_, _ = io.Copy(io.Discard, stdout)
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	select {
+	case line := <-first:
+		if !regexp.MustCompile(`^1\|1\|unix\|[^|]+\|grpc\|`).MatchString(line) {
+			t.Fatalf("first stdout line %q; want the handshake line 1|1|unix|<socket>|grpc|...", line)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no handshake line within 10s")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("after SIGTERM: %v; want exit 0", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the plugin did not exit within 2s of SIGTERM")
+	}
 }
 
 // waitEvent waits up to 5s for an event of kind about the peer addr.

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -12,6 +13,7 @@ import (
 // Option configures NewProvider and Discover.
 type Option func(*options) error
 
+// options are what the Options set.
 type options struct {
 	name           string
 	sha256         []byte
@@ -25,6 +27,7 @@ type options struct {
 	env            []string
 }
 
+// defaultOptions returns the options before any Option is applied.
 func defaultOptions() options {
 	return options{
 		level:          hclog.Debug,
@@ -42,7 +45,7 @@ func defaultOptions() options {
 func WithName(name string) Option {
 	return func(o *options) error {
 		if name == "" {
-			return fmt.Errorf("empty provider name")
+			return errors.New("empty provider name")
 		}
 		o.name = name
 		return nil
@@ -91,7 +94,7 @@ func WithLogLevel(level hclog.Level) Option {
 func WithTimeouts(def, margin time.Duration) Option {
 	return func(o *options) error {
 		if def < 0 || margin < 0 {
-			return fmt.Errorf("negative timeout")
+			return fmt.Errorf("invalid timeouts %v, %v: must not be negative", def, margin)
 		}
 		if def > 0 {
 			o.defaultTimeout = def

@@ -17,7 +17,11 @@
 // Provider and ProviderWithUserAgent interfaces and starts the plugin on
 // first use; Discover loads every go-discover-* executable of a directory:
 //
-//	providers, err := plugin.Discover("/usr/lib/go-discover")
+//	loaded, err := plugin.Discover("/usr/lib/go-discover")
+//	providers := map[string]discover.Provider{}
+//	for name, p := range loaded {
+//		providers[name] = p
+//	}
 //	d, err := discover.New(discover.WithProviders(providers))
 //
 // Both sides are generic over providers: this package does not import

@@ -62,6 +62,9 @@ func TestPlugin(t *testing.T) {
 	if err != nil || !slices.Equal(got, []string{"10.0.0.1", "[2001:db8::1]:8301"}) {
 		t.Fatalf("Addrs = %q, %v", got, err)
 	}
+	if got, err := d.Addrs("provider=fake mode=mtls", b.logger()); err != nil || !slices.Equal(got, []string{"true"}) {
+		t.Fatalf("AutoMTLS: plugin saw a client certificate: %q, %v", got, err)
+	}
 	if got, err := d.Addrs("provider=fake mode=ua", b.logger()); err != nil || !slices.Equal(got, []string{"plugintest/1.0"}) {
 		t.Fatalf("user agent = %q, %v", got, err)
 	}
@@ -138,16 +141,7 @@ func TestSIGTERM(t *testing.T) {
 	if err := waitPidfd(fd, 2*time.Second); err != nil {
 		t.Fatalf("the plugin did not exit within 2s of SIGTERM: %v", err)
 	}
-	got, err := rp.Addrs(map[string]string{"mode": "pid"}, nil)
-	if err != nil {
-		if !errors.Is(err, plugin.ErrExited) {
-			t.Fatalf("Addrs after SIGTERM: %v", err)
-		}
-		got, err = rp.Addrs(map[string]string{"mode": "pid"}, nil)
-	}
-	if err != nil || len(got) != 1 || got[0] == strconv.Itoa(pid) {
-		t.Fatalf("Addrs after SIGTERM = %q, %v", got, err)
-	}
+	pidAfterExit(t, rp, pid, nil)
 	if err := rp.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -252,21 +246,28 @@ func TestKilledWhileIdle(t *testing.T) {
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	killedAt := time.Now()
-	// Depending on whether go-plugin has reaped it yet, the call either
-	// starts a new plugin at once, or fails as a crash, after which the
-	// next one does.
 	var b logBuf
-	got, err := rp.Addrs(map[string]string{"mode": "pid"}, b.logger())
-	t.Logf("first call after the kill: %q, %v (%v); logged:\n%s", got, err, time.Since(killedAt), b.String())
+	pidAfterExit(t, rp, first, b.logger())
+	t.Logf("logged:\n%s", b.String())
+}
+
+// pidAfterExit asks for the pid of the plugin after the one with pid old
+// has exited, and fails unless a new plugin answers. Depending on whether
+// go-plugin has reaped the old one yet, the first call either starts a new
+// plugin at once, or fails as a crash (ErrExited), after which the next
+// one does.
+func pidAfterExit(t *testing.T, rp *plugin.RemoteProvider, old int, l *log.Logger) {
+	t.Helper()
+	got, err := rp.Addrs(map[string]string{"mode": "pid"}, l)
 	if err != nil {
 		if !errors.Is(err, plugin.ErrExited) {
-			t.Fatalf("Addrs after the kill: %v", err)
+			t.Fatalf("first Addrs after the plugin exited: %v", err)
 		}
-		got, err = rp.Addrs(map[string]string{"mode": "pid"}, nil)
+		t.Logf("first Addrs after the plugin exited: %v", err)
+		got, err = rp.Addrs(map[string]string{"mode": "pid"}, l)
 	}
-	if err != nil || len(got) != 1 || got[0] == strconv.Itoa(first) {
-		t.Fatalf("Addrs after the kill = %q, %v", got, err)
+	if err != nil || len(got) != 1 || got[0] == strconv.Itoa(old) {
+		t.Fatalf("Addrs after the plugin (pid %d) exited = %q, %v; want a new plugin's pid", old, got, err)
 	}
 }
 

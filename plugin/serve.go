@@ -23,12 +23,15 @@ import (
 // ServeOption configures Serve.
 type ServeOption func(*serveConfig)
 
+// parentPoll is how often a plugin checks whether its host process died.
+const parentPoll = 100 * time.Millisecond
+
+// serveConfig is what the ServeOptions set.
 type serveConfig struct {
 	version      string
 	logger       hclog.Logger
 	code         func(error) codes.Code
 	closeTimeout time.Duration
-	parentPoll   time.Duration
 	// sets overrides the served protocol versions (tests).
 	sets func(srv discoverv1.ProviderServiceServer) map[int]goplugin.PluginSet
 }
@@ -82,7 +85,6 @@ func Serve(providers map[string]Provider, opts ...ServeOption) {
 	cfg := serveConfig{
 		version:      buildVersion(),
 		closeTimeout: 500 * time.Millisecond,
-		parentPoll:   100 * time.Millisecond,
 		sets:         pluginSets,
 	}
 	for _, o := range opts {
@@ -129,7 +131,7 @@ func Serve(providers map[string]Provider, opts ...ServeOption) {
 
 	done := make(chan struct{})
 	defer close(done)
-	go watchParent(os.Getppid(), cfg.parentPoll, done, func() { stop("the host process exited") })
+	go watchParent(os.Getppid(), parentPoll, done, func() { stop("the host process exited") })
 	sigterm := make(chan os.Signal, 1)
 	signal.Notify(sigterm, syscall.SIGTERM)
 	defer signal.Stop(sigterm)

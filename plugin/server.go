@@ -174,10 +174,10 @@ func (s *server) answer(ctx context.Context, err error) error {
 	if s.code != nil {
 		code = s.code(err)
 	}
-	if code == codes.Unknown {
+	if code == codes.Unknown || code == codes.OK {
 		code = codeOf(err)
 	}
-	if code == codes.OK {
+	if code == codes.OK { // an error must not cross as a success
 		code = codes.Unknown
 	}
 	return status.Error(code, err.Error())

@@ -1,6 +1,7 @@
 package mcgossip_test
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -9,16 +10,25 @@ import (
 	"testing"
 	"time"
 
+	discover "github.com/hashicorp/go-discover"
+
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
 )
 
+// writeFile writes content to a new file and returns its path.
 func writeFile(t *testing.T, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "cookie")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+	writeFileAt(t, p, content)
+	return p
+}
+
+// writeFileAt writes content to the file at path.
+func writeFileAt(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return p
 }
 
 func TestParseConfigErrors(t *testing.T) {
@@ -28,6 +38,7 @@ func TestParseConfigErrors(t *testing.T) {
 	bigFile := writeFile(t, strings.Repeat("x", 70<<10))
 	missing := filepath.Join(t.TempDir(), "nope")
 	long := strings.Repeat("SECRET", 1000)
+	longFile := writeFile(t, "first-cookie-0123456789\n"+long+"\n")
 
 	cases := []struct {
 		name string
@@ -61,7 +72,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"iface twice", map[string]string{"iface": "eth0,eth0"}, []string{`invalid iface "eth0,eth0"`, "listed twice"}},
 		{"cookie empty", map[string]string{"cookie": ""}, []string{"invalid cookie (value not shown)", "must not be empty"}},
 		{"cookie long", map[string]string{"cookie": long}, []string{"invalid cookie (value not shown)", "at most 4096 bytes"}},
-		{"cookie and cookie_file", map[string]string{"cookie": "a", "cookie_file": "/x"}, []string{"invalid cookie_file", "cookie and cookie_file are both set"}},
+		{"cookie and cookie_file", map[string]string{"cookie": "a", "cookie_file": "/x"}, []string{`invalid cookie_file "/x"`, "cookie and cookie_file are both set"}},
+		{"cookie_file long line", map[string]string{"cookie_file": longFile}, []string{`invalid cookie_file "` + longFile + `"`, "cookie 2 of the file (value not shown) is 6000 bytes long", "at most 4096 bytes"}},
 		{"cookie_file missing", map[string]string{"cookie_file": missing}, []string{`invalid cookie_file "` + missing + `"`, "must be a readable file", "no such file"}},
 		{"cookie_file blank", map[string]string{"cookie_file": emptyFile}, []string{`invalid cookie_file "` + emptyFile + `"`, "first non-empty line", "empty or blank"}},
 		{"cookie_file many", map[string]string{"cookie_file": manyFile}, []string{`invalid cookie_file "` + manyFile + `"`, "holds 9 cookies", "at most 8"}},
@@ -103,6 +115,14 @@ func TestParseConfigErrors(t *testing.T) {
 			cfg, err := mcgossip.ParseConfig(tc.args)
 			if err == nil {
 				t.Fatalf("ParseConfig(%q) = %+v, want an error", tc.args, cfg)
+			}
+			var ce *mcgossip.ConfigError
+			if !errors.As(err, &ce) {
+				t.Errorf("error %q (%T) is not a *mcgossip.ConfigError", err, err)
+			}
+			var marked interface{ InvalidParameter() }
+			if !errors.As(err, &marked) {
+				t.Errorf("error %q is not marked InvalidParameter", err)
 			}
 			msg := err.Error()
 			if !strings.HasPrefix(msg, "discover-mcgossip: ") {
@@ -252,5 +272,89 @@ func TestConfigString(t *testing.T) {
 		if strings.Contains(c.String(), "secret") {
 			t.Errorf("String() shows the cookie: %q", c.String())
 		}
+	}
+}
+
+func TestParseConfigCookieEnvInvalid(t *testing.T) {
+	t.Setenv(mcgossip.CookieEnv, strings.Repeat("SECRET", 1000))
+	_, err := mcgossip.ParseConfig(nil)
+	var ce *mcgossip.ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "discover-mcgossip: invalid MCGOSSIP_COOKIE (value not shown): is 6000 bytes long") ||
+		strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("error %v, want a *ConfigError naming MCGOSSIP_COOKIE without its value", err)
+	}
+}
+
+// TestConfigStringRoundTrip: String's output, parsed the way go-discover
+// parses a retry_join string, gives the same Config back.
+func TestConfigStringRoundTrip(t *testing.T) {
+	t.Setenv(mcgossip.CookieEnv, "")
+	for _, args := range []map[string]string{
+		nil,
+		{"port": "4000", "multicast_addr": "239.1.2.3", "if_addr": "10.1.2.3", "multicast_ttl": "0", "iface": "eth0,eth1",
+			"advertise": "[2001:db8::1]:80", "name": `rack "a" = 1`, "announce": "false", "interval": "1.5s",
+			"timeout": "750ms", "stable": "0s", "expect": "3"},
+		{"advertise": ":8301", "name": "x"},
+		{"advertise": "192.0.2.1"},
+	} {
+		want, err := mcgossip.ParseConfig(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := discover.Parse(want.String())
+		if err != nil {
+			t.Fatalf("go-discover cannot parse %q: %v", want, err)
+		}
+		got, err := mcgossip.ParseConfig(parsed)
+		if err != nil {
+			t.Fatalf("ParseConfig(%q): %v", want, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("round trip of %q\n got %+v\nwant %+v", want, got, want)
+		}
+	}
+}
+
+// TestNewEngineConfigErrors: NewEngine checks a hand-built Config as
+// ParseConfig checks arguments, with the same errors.
+func TestNewEngineConfigErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		mod  func(c *mcgossip.Config)
+		want string
+	}{
+		{"port", func(c *mcgossip.Config) { c.Port = 0 }, `invalid port "0": must be an integer from 1 to 65535`},
+		{"group", func(c *mcgossip.Config) { c.MulticastAddr = netip.MustParseAddr("10.0.0.1") }, `invalid multicast_addr "10.0.0.1"`},
+		{"zero group", func(c *mcgossip.Config) { c.MulticastAddr = netip.Addr{} }, `invalid multicast_addr "invalid IP"`},
+		{"zero if_addr", func(c *mcgossip.Config) { c.IfAddr = netip.Addr{} }, `invalid if_addr "invalid IP"`},
+		{"ttl", func(c *mcgossip.Config) { c.TTL = 300 }, `invalid ttl "300"`},
+		{"iface", func(c *mcgossip.Config) { c.Interfaces = []string{"eth0", ""} }, `invalid iface "eth0,"`},
+		{"advertise", func(c *mcgossip.Config) { c.Advertise = netip.MustParseAddr("224.0.0.1") }, `invalid advertise "224.0.0.1"`},
+		{"name", func(c *mcgossip.Config) { c.Name = "a\tb" }, `invalid name "a\tb"`},
+		{"interval", func(c *mcgossip.Config) { c.Interval = time.Millisecond }, `invalid interval "1ms": must be a duration such as "5s" or "250ms", from 100ms to 1h`},
+		{"timeout", func(c *mcgossip.Config) { c.Timeout = 0 }, `invalid timeout "0s"`},
+		{"stable", func(c *mcgossip.Config) { c.Stable = -time.Second }, `invalid stable "-1s"`},
+		{"expect", func(c *mcgossip.Config) { c.Expect = -1 }, `invalid expect "-1"`},
+		{"answer jitter", func(c *mcgossip.Config) { c.AnswerJitter = -time.Second }, `invalid answer jitter -1s`},
+		{"cookie", func(c *mcgossip.Config) { c.Cookie = strings.Repeat("SECRET", 1000) }, "invalid cookie (value not shown): is 6000 bytes long"},
+		{"older cookie", func(c *mcgossip.Config) { c.OldCookies = []string{""} }, "invalid older cookie (value not shown): must not be empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := memConfig(true)
+			tc.mod(c)
+			e, err := mcgossip.NewMemEngine(mcgossip.NewMemNet(), c, nil)
+			if err == nil {
+				e.Close()
+				t.Fatal("no error")
+			}
+			var ce *mcgossip.ConfigError
+			if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), "discover-mcgossip: "+tc.want) || strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("error %q (%T), want a *ConfigError starting with %q", err, err, "discover-mcgossip: "+tc.want)
+			}
+		})
+	}
+	if _, err := mcgossip.NewEngine(nil, nil); err == nil || !strings.HasPrefix(err.Error(), "discover-mcgossip: invalid config") {
+		t.Errorf("NewEngine(nil): %v", err)
 	}
 }

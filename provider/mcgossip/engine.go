@@ -43,6 +43,10 @@ const (
 	// loopbackWait is how long after its first multicast an engine expects
 	// to see one of its own datagrams come back.
 	loopbackWait = time.Second
+	// maxSweepGap is the longest time between two sweeps, which forget
+	// tombstones, observers and old query ids; expiries have their own
+	// deadlines.
+	maxSweepGap = 30 * time.Second
 	// eventBuffer is the capacity of a subscriber's channel.
 	eventBuffer = 256
 	// jitterFraction is the ± jitter of the heartbeat interval.
@@ -80,16 +84,17 @@ type Engine struct {
 	loopSeen  atomic.Bool  // one of our own multicasts came back
 	heard     atomic.Bool  // an authentic multicast of a peer arrived
 
-	mu       sync.Mutex
-	members  map[wire.InstanceID]*member
-	pending  map[wire.QueryID]*pendingQuery
-	discs    map[*discovery]struct{}
-	subs     map[*subscriber]struct{}
-	answers  answerQueue
-	verify   []verifyJob  // verification queries to send
-	loopIfs  map[int]bool // interfaces our own multicast came back on
-	closed   bool
-	answerAt time.Time // when the loop's timer fires for answers
+	mu      sync.Mutex
+	members map[wire.InstanceID]*member
+	pending map[wire.QueryID]*pendingQuery
+	discs   map[*discovery]struct{}
+	subs    map[*subscriber]struct{}
+	answers answerQueue
+	verify  []verifyJob  // verification queries to send
+	loopIfs map[int]bool // interfaces our own multicast came back on
+	closed  bool
+	wakeAt  time.Time // when the timer loop wakes next
+	sweepAt time.Time // when the timer loop sweeps next: the earliest expiry, or maxSweepGap
 
 	wake   chan struct{} // the loop re-plans (new earliest answer)
 	rejoin chan struct{} // the transport joined again somewhere
@@ -169,12 +174,14 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport) (*Engine, e
 		discs:   make(map[*discovery]struct{}),
 		subs:    make(map[*subscriber]struct{}),
 		loopIfs: make(map[int]bool),
+		sweepAt: time.Now().Add(maxSweepGap),
 		wake:    make(chan struct{}, 1),
 		rejoin:  make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
 	e.cfg.Interfaces = slices.Clone(cfg.Interfaces)
 	e.cfg.OldCookies = slices.Clone(cfg.OldCookies)
+	e.cfg.Advertise = cfg.Advertise.Unmap() // the wire takes no IPv4-mapped address
 	if _, err := rand.Read(e.id[:]); err != nil {
 		tr.close()
 		return nil, fmt.Errorf("discover-mcgossip: cannot make an instance id: %w", err)
@@ -197,6 +204,11 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport) (*Engine, e
 	e.wg.Add(1)
 	go e.run()
 	return e, nil
+}
+
+// sameCookies reports whether the engine uses cfg's cookies.
+func (e *Engine) sameCookies(cfg *Config) bool {
+	return e.cfg.Cookie == cfg.Cookie && slices.Equal(e.cfg.OldCookies, cfg.OldCookies)
 }
 
 // ID returns the engine's random instance id, which its peers see.
@@ -236,8 +248,8 @@ func (e *Engine) ifaceNames() []string {
 	return n
 }
 
-// setLogger swaps in l when it is not nil.
-func (e *Engine) setLogger(l *log.Logger) { e.log.set(l) }
+// setLogger makes l the engine's logger; nil discards the log.
+func (e *Engine) setLogger(l *log.Logger) { e.log.l.Store(l) }
 
 // run is the engine's timer loop: heartbeats, delayed answers, expiry and
 // the loopback check.
@@ -248,8 +260,6 @@ func (e *Engine) run() {
 	now := time.Now()
 	nextAnnounce := now
 	burst := 0
-	sweepEvery := min(max(e.cfg.Interval/4, 5*time.Millisecond), time.Second)
-	nextSweep := now.Add(sweepEvery)
 	loopChecked := false
 	for {
 		now = time.Now()
@@ -277,19 +287,18 @@ func (e *Engine) run() {
 		for _, j := range verify {
 			e.send(wire.TypeQuery, j.q, j.dst)
 		}
-		if !now.Before(nextSweep) {
-			e.sweep(now)
-			nextSweep = now.Add(sweepEvery)
+		e.mu.Lock()
+		if !now.Before(e.sweepAt) {
+			e.sweepLocked(now)
 		}
-		next := nextSweep
+		next := e.sweepAt
 		if e.cfg.Announce && nextAnnounce.Before(next) {
 			next = nextAnnounce
 		}
-		e.mu.Lock()
 		if len(e.answers) > 0 && e.answers[0].due.Before(next) {
 			next = e.answers[0].due
 		}
-		e.answerAt = next
+		e.wakeAt = next
 		e.mu.Unlock()
 		if !loopChecked {
 			if fs := e.firstSend.Load(); fs != 0 {
@@ -344,12 +353,15 @@ func (e *Engine) dueWork(now time.Time) (due []answerJob, verify []verifyJob) {
 	return due, verify
 }
 
-// sweep expires silent peers and forgets old tombstones, observers and
-// query ids.
-func (e *Engine) sweep(now time.Time) {
-	expireAfter := expireIntervals * e.cfg.Interval
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// expireAfter is how long a peer may stay silent before it expires.
+func (e *Engine) expireAfter() time.Duration { return expireIntervals * e.cfg.Interval }
+
+// sweepLocked expires silent peers and forgets old tombstones, observers
+// and query ids, and sets when to sweep next: at the earliest expiry of a
+// live peer, and within maxSweepGap. e.mu is held.
+func (e *Engine) sweepLocked(now time.Time) {
+	expireAfter := e.expireAfter()
+	e.sweepAt = now.Add(maxSweepGap)
 	for id, mb := range e.members {
 		switch mb.state {
 		case PeerAlive:
@@ -358,6 +370,8 @@ func (e *Engine) sweep(now time.Time) {
 				mb.reviveAfter = mb.lastMsg + silent.Milliseconds()
 				e.emit(EventExpire, mb, now)
 				e.log.printf(levelDebug, "peer %s (%s) expired: silent for %v", shortID(mb.id), mb.peer(), silent.Round(time.Millisecond))
+			} else if at := mb.expiresAt(expireAfter); at.Before(e.sweepAt) {
+				e.sweepAt = at
 			}
 		case PeerExpired, PeerLeft:
 			if now.Sub(mb.goneAt) > rememberFor {
@@ -442,7 +456,7 @@ func (e *Engine) backgroundQuery() {
 // garbage datagram costs a few map lookups and counters, no allocation.
 func (e *Engine) handle(p *packet) {
 	e.ctr.received.Add(1)
-	if p.group && p.dst.IsValid() && p.dst != e.group {
+	if p.group && p.dst != e.group {
 		e.drop(dropNotGroup, p)
 		return
 	}
@@ -573,7 +587,7 @@ func (e *Engine) apply(m *wire.Message, p *packet, now time.Time) int {
 		}
 		j := answerJob{due: now.Add(randDuration(e.cfg.AnswerJitter)), dst: p.src, q: m.Query}
 		heap.Push(&e.answers, j)
-		if j.due.Before(e.answerAt) {
+		if j.due.Before(e.wakeAt) {
 			e.wakeLoop()
 		}
 	case wire.TypeLeave:
@@ -635,6 +649,12 @@ func (e *Engine) update(mb *member, m *wire.Message, p *packet, now time.Time) {
 func (e *Engine) join(mb *member, m *wire.Message, p *packet, now time.Time) {
 	mb.state, mb.addr, mb.port, mb.name = PeerAlive, advertisedAddr(m, p, mb.addr), m.Port, m.Name
 	mb.lastSeen = now
+	if at := mb.expiresAt(e.expireAfter()); at.Before(e.sweepAt) {
+		e.sweepAt = at
+		if at.Before(e.wakeAt) {
+			e.wakeLoop()
+		}
+	}
 	e.emit(EventJoin, mb, now)
 	e.log.printf(levelDebug, "peer %s joined: %s", shortID(mb.id), mb.peer())
 	for d := range e.discs {

@@ -384,22 +384,31 @@ func vethPair(t testing.TB) {
 	ipCmd(t, "link", "set", "mcgv1", "up")
 }
 
-// TestLoInterfaceComesBack: the interface disappears and a new one with
-// the same name comes (a new index): the engines join the group there
-// again by themselves, and find each other again.
-func TestLoInterfaceComesBack(t *testing.T) {
+// onVeth creates the veth pair (skipping t without the ip command) and
+// returns configurations for engines on mcgv0 with the heartbeat interval
+// and the interface polling period given.
+func onVeth(t *testing.T, interval, rescan time.Duration) func(announce bool) *mcgossip.Config {
+	t.Helper()
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("no ip command")
 	}
 	vethPair(t)
 	t.Cleanup(func() { exec.Command("ip", "link", "del", "mcgv0").Run() })
 	port := nextPort()
-	cfg := func(announce bool) *mcgossip.Config {
+	return func(announce bool) *mcgossip.Config {
 		c := loConfig(port, announce)
 		c.Interfaces = []string{"mcgv0"}
-		mcgossip.SetRescan(c, 20*time.Millisecond)
+		c.Interval = interval
+		mcgossip.SetRescan(c, rescan)
 		return c
 	}
+}
+
+// TestLoInterfaceComesBack: the interface disappears and a new one with
+// the same name comes (a new index): the engines join the group there
+// again by themselves, and find each other again.
+func TestLoInterfaceComesBack(t *testing.T) {
+	cfg := onVeth(t, time.Second, 20*time.Millisecond)
 	logs := newLogBuf()
 	r := startLo(t, cfg(true), logs.logger())
 	obs := startLo(t, cfg(false), nil)
@@ -415,6 +424,36 @@ func TestLoInterfaceComesBack(t *testing.T) {
 	peers, err = fresh.Discover(context.Background(), mcgossip.WithExpect(1))
 	if err != nil || len(peers) != 1 || peers[0].ID != r.ID() {
 		t.Errorf("after the interface came back: %v, %v", addrsOf(peers), err)
+	}
+}
+
+// TestLoInterfaceDownUp: the interface goes down and comes up again (the
+// same interface, the same index). While it is down the announcer is
+// silent and its peer expires it; once it is up again the announcer joins
+// the group there again and announces at once, and the peer takes it back,
+// all by themselves, on rtnetlink's word (the engines do not poll here).
+func TestLoInterfaceDownUp(t *testing.T) {
+	cfg := onVeth(t, 200*time.Millisecond, time.Hour) // no polling: only rtnetlink's events tell
+	logs := newLogBuf()
+	r := startLo(t, cfg(true), logs.logger())
+	obs := startLo(t, cfg(false), nil)
+	ev, unsub := obs.Events()
+	defer unsub()
+	waitEvent(t, ev, mcgossip.EventJoin, r.ID(), 5*time.Second)
+
+	ipCmd(t, "link", "set", "mcgv0", "down")
+	logs.wait(t, "interface mcgv0 is gone or down", 5*time.Second)
+	waitEvent(t, ev, mcgossip.EventExpire, r.ID(), 5*time.Second)
+
+	ipCmd(t, "link", "set", "mcgv0", "up")
+	logs.wait(t, "joined 230.1.1.251 on mcgv0 again", 5*time.Second)
+	j := waitEvent(t, ev, mcgossip.EventJoin, r.ID(), 5*time.Second)
+	if j.Peer.Addr.String() != "10.77.0.1" {
+		t.Errorf("back as %v, want 10.77.0.1", j.Peer)
+	}
+	peers, err := obs.Discover(context.Background(), mcgossip.WithExpect(1))
+	if err != nil || len(peers) != 1 || peers[0].ID != r.ID() {
+		t.Errorf("after the interface came back up: %v, %v", addrsOf(peers), err)
 	}
 }
 

@@ -41,9 +41,9 @@ const helpText = `mcgossip:
     timeout:         The most a lookup blocks.  Default "5s".
     stable:          Return once no new peer has answered for this long.
                      Default "50ms".
-    expect:          Return as soon as this many peers are known, and not
-                     earlier (stable is then ignored) unless at timeout.
-                     "0" is off.  Default "0".
+    expect:          Return as soon as this many peers (nodes other than this
+                     one) are known, and not earlier (stable is then ignored)
+                     unless at timeout.  "0" is off.  Default "0".
 
     A lookup multicasts a query and returns the peers that answer it with the
     same cookie, as "ip" or "ip:port" when a peer advertises a port, sorted,

@@ -42,14 +42,23 @@ func startOn(t testing.TB, h *lab.Host, cfg *mcgossip.Config, l *log.Logger) *mc
 	return e
 }
 
+// TestLabDiscovery: two clusters with different cookies share the LAN,
+// the group and the port; each lookup finds exactly its own cluster.
 func TestLabDiscovery(t *testing.T) {
-	l := lab.New(t, 5)
+	l := lab.New(t, 7)
+	other := func(announce bool) *mcgossip.Config {
+		c := labConfig(announce)
+		c.Cookie = "the-other-cluster-7d1e9b40c2"
+		return c
+	}
 	var want []string
 	for _, h := range l.Hosts()[:4] {
 		startOn(t, h, labConfig(true), nil)
 		want = append(want, h.Addr.String())
 	}
-	obs := startOn(t, l.Host(5), labConfig(false), nil)
+	startOn(t, l.Host(5), other(true), nil)
+	obs := startOn(t, l.Host(6), labConfig(false), nil)
+	obsOther := startOn(t, l.Host(7), other(false), nil)
 	peers, err := obs.Discover(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +66,16 @@ func TestLabDiscovery(t *testing.T) {
 	if got := addrsOf(peers); !slices.Equal(got, want) {
 		t.Errorf("found %v, want %v (the hosts' eth0 addresses)", got, want)
 	}
+	peers, err = obsOther.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := addrsOf(peers), []string{l.Host(5).Addr.String()}; !slices.Equal(got, want) {
+		t.Errorf("the other cluster's lookup found %v, want %v", got, want)
+	}
+	// It does receive the first cluster's datagrams, and drops them unread.
+	eventually(t, 5*time.Second, "the other cluster's observer drops datagrams sealed with another key",
+		func() bool { return obsOther.Stats().Dropped["unknown_key"] > 0 })
 }
 
 // TestLabLoss: with 30% of the packets dropped on every host, each way,

@@ -35,15 +35,8 @@ const (
 
 func newLogs(l *log.Logger) *logs {
 	g := new(logs)
-	g.set(l)
+	g.l.Store(l)
 	return g
-}
-
-// set swaps in l when it is not nil.
-func (g *logs) set(l *log.Logger) {
-	if l != nil {
-		g.l.Store(l)
-	}
 }
 
 // printf writes one line at level.

@@ -109,8 +109,11 @@ func (k EventKind) String() string {
 
 // Event is a change in an engine's peer table.
 type Event struct {
+	// Kind is what happened.
 	Kind EventKind
+	// Peer is the peer as it is after the change.
 	Peer Peer
+	// Time is when the engine saw the change.
 	Time time.Time
 }
 
@@ -180,6 +183,13 @@ type member struct {
 	reviveAfter int64
 }
 
+// expiresAt is when a live member expires unless it is heard from again:
+// just after expireAfter of silence.
+func (m *member) expiresAt(expireAfter time.Duration) time.Time {
+	return m.lastSeen.Add(expireAfter + time.Millisecond)
+}
+
+// peer returns the member as a Peer.
 func (m *member) peer() Peer {
 	return Peer{ID: m.id, Addr: m.addr, Port: m.port, Name: m.name, LastSeen: m.lastSeen, State: m.state}
 }

@@ -3,9 +3,13 @@ package mcgossip
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log"
 	"slices"
+	"strings"
 	"sync"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
 // Provider is the go-discover provider "mcgossip". The zero value is ready
@@ -22,10 +26,12 @@ type Provider struct {
 }
 
 // Addrs returns the addresses of the peers in the group that share the
-// cookie: "ip", or "ip:port" for a peer that advertises a port, sorted,
-// deduplicated, without this process's own engine. args are go-discover's
-// key=value arguments (see Help). A nil logger discards the log; a
-// non-nil one becomes the engine's logger from then on.
+// cookie: "ip", or "ip:port" for a peer that advertises a port, sorted by
+// address, deduplicated, without this provider's own engines (told apart
+// by instance id, not by address: several nodes may share a host). args
+// are go-discover's key=value arguments (see Help). The engine logs to l
+// from then on, also between calls, until an Addrs call for the same
+// engine gives another logger; a nil l discards the log.
 func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error) {
 	cfg, err := ParseConfig(args)
 	if err != nil {
@@ -40,9 +46,12 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 	if err != nil {
 		return nil, err
 	}
+	own := p.engineIDs()
 	out := make([]string, 0, len(peers))
 	for _, pr := range peers {
-		out = append(out, pr.String())
+		if !own[pr.ID] {
+			out = append(out, pr.String())
+		}
 	}
 	out = slices.Compact(out) // peers are sorted by address and port
 	if len(out) == 0 {
@@ -52,14 +61,17 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 }
 
 // engine returns the running engine for cfg's network settings, starting
-// one if needed.
+// one if needed. When the cookies of a cookie_file changed since its engine
+// started (a rotation), it starts a new engine and stops the old one, so
+// the process no longer answers to a retired cookie.
 func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
-	key := cfg.engineKey()
+	key := engineKey(cfg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e := p.engines[key]; e != nil {
-		e.setLogger(l)
-		return e, nil
+	old := p.engines[key]
+	if old != nil && old.sameCookies(cfg) {
+		old.setLogger(l)
+		return old, nil
 	}
 	e, err := NewEngine(cfg, l)
 	if err != nil {
@@ -69,7 +81,43 @@ func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
 		p.engines = make(map[string]*Engine)
 	}
 	p.engines[key] = e
+	if old != nil {
+		e.log.printf(levelInfo, "the cookies of %s changed: engine %s replaces engine %s", cfg.CookieFile, shortID(e.id), shortID(old.id))
+		if err := old.Close(); err != nil {
+			e.log.printf(levelWarn, "stopping engine %s: %v", shortID(old.id), err)
+		}
+	}
 	return e, nil
+}
+
+// engineKey identifies the network identity of an engine: two Addrs calls
+// whose configs have the same key share an engine. Per-call settings
+// (timeout, stable, expect) are not part of it; nor is the content of a
+// cookie_file, whose change replaces the engine.
+func engineKey(c *Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d|%s|%s|%d|%s|%s|%d|%q|%t|%d|%d|%d",
+		c.Port, c.MulticastAddr, c.IfAddr, c.TTL, strings.Join(c.Interfaces, ","),
+		c.Advertise, c.AdvertisePort, c.Name, c.Announce, c.Interval, c.AnswerJitter, c.rescan)
+	if c.CookieFile != "" {
+		fmt.Fprintf(&b, "|file %q", c.CookieFile)
+		return b.String()
+	}
+	for _, k := range append([]string{c.Cookie}, c.OldCookies...) {
+		fmt.Fprintf(&b, "|%q", k)
+	}
+	return b.String()
+}
+
+// engineIDs returns the instance ids of the provider's engines.
+func (p *Provider) engineIDs() map[wire.InstanceID]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := make(map[wire.InstanceID]bool, len(p.engines))
+	for _, e := range p.engines {
+		ids[e.ID()] = true
+	}
+	return ids
 }
 
 // Close stops every engine the provider started: each sends its leave and

@@ -8,8 +8,9 @@ type packet struct {
 	data []byte
 	// src is the UDP source.
 	src netip.AddrPort
-	// dst is the destination address when known (group socket), else the
-	// zero Addr.
+	// dst is the destination address (IP_PKTINFO) of a datagram from the
+	// group socket; the engine drops a group datagram whose dst is not its
+	// group, or unknown. The zero Addr on the unicast socket.
 	dst netip.Addr
 	// ifindex is the interface the datagram came in on, 0 when unknown.
 	ifindex int

@@ -33,8 +33,9 @@ const readBatch = 8
 //     never the shared group port.
 //
 // A goroutine pinned to the engine's network namespace rescans the
-// interfaces every few seconds and joins the group again on an interface
-// that went away and came back.
+// interfaces whenever rtnetlink reports a change (or every few seconds
+// where it cannot) and joins the group again on an interface that went
+// away and came back.
 type udpTransport struct {
 	group  netip.AddrPort
 	gconn  *net.UDPConn
@@ -90,7 +91,11 @@ func newUDPTransport(cfg *Config, g *logs) (_ *udpTransport, err error) {
 	bind := groupBindAddr(cfg.MulticastAddr, cfg.Port)
 	pc, err := lc.ListenPacket(context.Background(), "udp4", bind.String())
 	if err != nil {
-		return nil, fmt.Errorf("discover-mcgossip: cannot bind the group socket to %s: %w", bind, err)
+		hint := ""
+		if errors.Is(err, syscall.EADDRINUSE) {
+			hint = " (a socket of another user, or one without SO_REUSEPORT, holds the port; choose another port)"
+		}
+		return nil, fmt.Errorf("discover-mcgossip: cannot bind the group socket to %s%s: %w", bind, hint, err)
 	}
 	t.gconn = pc.(*net.UDPConn)
 	t.gpc = ipv4.NewPacketConn(t.gconn)
@@ -161,7 +166,7 @@ func pickInterfaces(cfg *Config) ([]*net.Interface, error) {
 		for _, name := range cfg.Interfaces {
 			i := slices.IndexFunc(all, func(ifi net.Interface) bool { return ifi.Name == name })
 			if i < 0 {
-				return nil, fmt.Errorf("discover-mcgossip: invalid iface %q: no such interface; this host has %s", name, names())
+				return nil, &ConfigError{err: fmt.Errorf("discover-mcgossip: invalid iface %q: no such interface; this host has %s", name, names())}
 			}
 			out = append(out, &all[i])
 		}
@@ -191,7 +196,7 @@ func pickInterfaces(cfg *Config) ([]*net.Interface, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("discover-mcgossip: invalid if_addr %q: no interface of this host has this address (interfaces: %s)", cfg.IfAddr, names())
+	return nil, &ConfigError{err: fmt.Errorf("discover-mcgossip: invalid if_addr %q: no interface of this host has this address (interfaces: %s)", cfg.IfAddr, names())}
 }
 
 // setSendIface points IP_MULTICAST_IF at u. t.mu must be held.
@@ -276,8 +281,9 @@ func sockName(group bool) string {
 	return "unicast"
 }
 
-// scanLoop rescans the interfaces every t.rescan, in the network namespace
-// the transport was created in, until close.
+// scanLoop rescans the interfaces, in the network namespace the transport
+// was created in, on every change rtnetlink reports (and every
+// watchedRescan), or else every t.rescan, until close.
 func (t *udpTransport) scanLoop(rejoined func(string)) {
 	defer t.wg.Done()
 	runtime.LockOSThread()
@@ -292,15 +298,44 @@ func (t *udpTransport) scanLoop(rejoined func(string)) {
 		<-t.stop
 		return
 	}
-	tk := time.NewTicker(t.rescan)
+	// Rescan when rtnetlink says a link or an address changed, and poll
+	// only as a safety net, so that an idle engine is not woken up for
+	// nothing; without the events, poll every t.rescan.
+	period := t.rescan
+	changed := make(chan struct{}, 1)
+	var broken chan struct{}
+	if w, err := newLinkWatch(); err != nil {
+		t.log.printf(levelDebug, "%v; polling the interfaces every %v instead", err, period)
+	} else {
+		defer w.close()
+		period = max(period, watchedRescan)
+		broken = make(chan struct{})
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			defer close(broken)
+			for w.wait() == nil {
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
+	tk := time.NewTicker(period)
 	defer tk.Stop()
 	for {
 		select {
 		case <-t.stop:
 			return
 		case <-tk.C:
-			t.scan(rejoined)
+		case <-changed:
+		case <-broken:
+			t.log.printf(levelDebug, "the interface watch stopped; polling the interfaces every %v instead", t.rescan)
+			broken = nil
+			tk.Reset(t.rescan)
 		}
+		t.scan(rejoined)
 	}
 }
 
@@ -327,8 +362,11 @@ func (t *udpTransport) scan(rejoined func(string)) {
 		case up && (!u.up || all[j].Index != u.index):
 			cur := &all[j]
 			if u.index != 0 && cur.Index != u.index {
-				// The old interface is gone; its membership with it.
-				_ = t.gpc.LeaveGroup(&net.Interface{Index: u.index, Name: u.name}, grp)
+				// The old interface is gone: drop its membership from the
+				// socket's list (it counts against igmp_max_memberships).
+				if err := t.gpc.LeaveGroup(&net.Interface{Index: u.index, Name: u.name}, grp); err != nil {
+					t.log.printf(levelDebug, "leaving %s on the old %s (index %d): %v", t.group.Addr(), u.name, u.index, err)
+				}
 			}
 			if err := t.gpc.JoinGroup(cur, grp); err != nil && !errors.Is(err, syscall.EADDRINUSE) {
 				t.log.limited(limitIface, levelWarn, "cannot join %s on %s again: %v", t.group.Addr(), u.name, err)

@@ -40,6 +40,7 @@ type config struct {
 	benchtime    string
 	sections     map[string]bool
 	keep         bool
+	quick        bool
 }
 
 // bench is one run of the orchestrator.
@@ -127,6 +128,7 @@ func parseConfig(args []string) (config, error) {
 		}
 	}
 	if quick {
+		c.quick = true
 		c.runs, c.mdnsRuns, c.mdnsLossRuns, c.cliRuns, c.pluginRuns, c.mdnsLibRuns = 5, 3, 2, 2, 4, 1
 		c.idle, c.floodDur, c.benchtime = 10*time.Second, 3*time.Second, "200ms"
 	}
@@ -228,7 +230,9 @@ func (b *bench) logf(format string, args ...any) {
 // note records a problem worth stating in the report and prints it.
 func (b *bench) note(format string, args ...any) {
 	s := fmt.Sprintf(format, args...)
+	b.mu.Lock()
 	b.res.Notes = append(b.res.Notes, s)
+	b.mu.Unlock()
 	b.logf("NOTE: %s", s)
 }
 
@@ -261,8 +265,6 @@ func (b *bench) run() error {
 				b.runFootprint()
 			}()
 		}
-	} else if cfg.sections["footprint"] {
-		b.measureBinarySize()
 	}
 	if cfg.sections["codec"] {
 		b.runCodec()
@@ -327,10 +329,6 @@ func (b *bench) buildBinaries() {
 	}
 	b.res.Size.Stripped = fileSize(s)
 }
-
-// measureBinarySize is done by buildBinaries; kept for symmetry when the
-// lab is not needed.
-func (b *bench) measureBinarySize() {}
 
 func fileSize(p string) int64 {
 	st, err := os.Stat(p)

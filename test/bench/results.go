@@ -133,6 +133,10 @@ func (r *results) markdown() string {
 	w("Written by `make bench` (`%s`) on %s in %s. Regenerate it rather than edit it: every figure\n", r.Command,
 		r.Start.UTC().Format("2006-01-02 15:04 UTC"), r.Elapsed.Round(time.Second))
 	w("below comes from that one run, mdns baseline included, on the same virtual LAN.\n\n")
+	if c.quick {
+		w("**This is a `-quick` smoke run**: few runs per cell, short windows and `-benchtime %s`; its figures and\n", c.benchtime)
+		w("verdicts are not for comparison. Run `make bench` without `-quick` for the report.\n\n")
+	}
 
 	w("| Machine | |\n|---|---|\n")
 	w("| CPU | %s |\n| Cores | %d |\n| Kernel | %s |\n| Go | %s |\n| Memory | %.1f GiB |\n| Commit | %s |\n",
@@ -143,7 +147,7 @@ func (r *results) markdown() string {
 	w("`test/bench` builds `go-discover-mcgossip` and starts a `test/lab` LAN: network namespaces on one Linux\n")
 	w("bridge (multicast snooping off, so multicast reaches every port), nothing routed outside. Host 1 runs every\n")
 	w("lookup, host 2 floods, hosts 3-%d carry the responders, three more hosts hold the idle agents of the footprint\n", hostResponder-1+c.hosts)
-	w("and their peers.")
+	w("and their peers.\n")
 	w("Everything that opens a socket is a process started inside a lab host (the benchmark program itself as a\n")
 	w("worker, or the built binary), or a Go benchmark under `test/netns`; the orchestrator opens none. `make\n")
 	w("bench` closes the lab (namespaces and the processes in them) at the end, on failure and on Ctrl-C. It needs\n")

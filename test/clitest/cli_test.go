@@ -223,14 +223,16 @@ func TestNetaddrsExec(t *testing.T) {
 	}
 }
 
-// TestAgentLeave: an agent exits 0 within a second of SIGTERM, and the
-// next addrs no longer finds it.
+// TestAgentLeave: an agent exits 0 within a second of SIGTERM; its leave
+// reaches the other agent at once (not after three silent intervals), and
+// the next addrs no longer finds it.
 func TestAgentLeave(t *testing.T) {
 	l := lab.New(t, 3)
 	h := l.Hosts()
 	cookie := keygen(t)
-	startAgent(t, h[0], "cookie="+cookie)
+	a := startAgent(t, h[0], "cookie="+cookie)
 	b := startAgent(t, h[1], "cookie="+cookie)
+	a.waitStderr("peer join: addr="+h[1].Addr.String(), 10*time.Second)
 
 	r := run(t, h[2], "-q", "addrs", "cookie="+cookie, "expect=2", "stable=2s")
 	if got := fields(t, r); !slices.Equal(got, hostAddrs(h[0], h[1])) {
@@ -243,43 +245,71 @@ func TestAgentLeave(t *testing.T) {
 	if !strings.Contains(b.stderr.String(), "leave sent") {
 		t.Errorf("agent log lacks the leave; stderr:\n%s", b.stderr)
 	}
+	// A leave, not an expiry (which would take three 5s intervals).
+	a.waitStderr("peer leave: addr="+h[1].Addr.String(), 3*time.Second)
 	r = run(t, h[2], "-q", "addrs", "cookie="+cookie, "stable=1s")
 	if got := fields(t, r); !slices.Equal(got, hostAddrs(h[0])) {
 		t.Fatalf("after: found %q, want %q", got, hostAddrs(h[0]))
 	}
 }
 
-// TestAgentSIGINT: Ctrl-C stops the agent cleanly too; -log-json logs JSON.
-func TestAgentSIGINT(t *testing.T) {
+// TestAgentSignals: SIGINT (Ctrl-C) and SIGTERM stop the agent with exit 0
+// within a second, whatever its log flags; -log-json logs JSON lines and
+// -log-level debug logs the engine's debug lines, the flags before or
+// after the command.
+func TestAgentSignals(t *testing.T) {
 	l := lab.New(t, 1)
-	a := start(t, l.Host(1), "agent", "-log-json", "cookie="+keygen(t))
-	a.waitStderr(`"@message":"agent started"`, 10*time.Second)
-	if code, took := a.signal(syscall.SIGINT, 3*time.Second); code != 0 || took > time.Second {
-		t.Fatalf("agent on SIGINT: exit %d after %v; stderr:\n%s", code, took, a.stderr)
+	cookie := keygen(t)
+	for _, c := range []struct {
+		args []string
+		want string // a stderr line to wait for
+		sig  syscall.Signal
+	}{
+		{[]string{"agent", "-log-json"}, `"@message":"agent started"`, syscall.SIGINT},
+		{[]string{"-log-level", "debug", "agent"}, "[DEBUG] discover-mcgossip: joined ", syscall.SIGTERM},
+		{[]string{"agent", "-log-level=debug", "-log-json"}, `"@level":"debug","@message":"discover-mcgossip: joined `, syscall.SIGINT},
+		{[]string{"agent", "-log-level", "info"}, "[INFO]  agent started", syscall.SIGINT},
+	} {
+		a := start(t, l.Host(1), append(c.args, "provider=mcgossip", "cookie="+cookie)...)
+		a.waitStderr(c.want, 10*time.Second)
+		if c.args[len(c.args)-1] == "info" && strings.Contains(a.stderr.String(), "[DEBUG]") {
+			t.Errorf("%q logged debug lines:\n%s", c.args, a.stderr)
+		}
+		if code, took := a.signal(c.sig, 3*time.Second); code != 0 || took > time.Second {
+			t.Fatalf("%q on %v: exit %d after %v; want 0 within 1s; stderr:\n%s", c.args, c.sig, code, took, a.stderr)
+		}
 	}
 }
 
 // TestWatchEvents: watch with stdout not a terminal prints a line for a
-// join and one for a leave, and stops with exit 0 on SIGINT.
+// join, a leave (SIGTERM: the agent says goodbye) and an expiry (SIGKILL:
+// the agent falls silent), and stops with exit 0 on SIGINT.
 func TestWatchEvents(t *testing.T) {
-	l := lab.New(t, 2)
+	l := lab.New(t, 3)
 	h := l.Hosts()
 	cookie := keygen(t)
-	w := start(t, h[1], "watch", "-log-level", "info", "cookie="+cookie)
+	group := []string{"cookie=" + cookie, "interval=500ms"} // expiry after 1.5s of silence
+	w := start(t, h[2], append([]string{"watch", "-log-level", "info"}, group...)...)
 	w.waitStderr("watch started", 10*time.Second)
-	a := startAgent(t, h[0], "cookie="+cookie, "name=node-a", "interval=1s")
-	addr := h[0].Addr.String()
-	line := w.waitLine(10*time.Second, "a join line", func(s string) bool {
-		return strings.Contains(s, " join "+addr)
-	})
-	if !strings.Contains(line, "name=node-a") {
-		t.Errorf("join line %q lacks name=node-a", line)
+	a := startAgent(t, h[0], append(group, "name=node-a")...)
+	b := startAgent(t, h[1], append(group, `name="node b"`)...)
+	for _, c := range []struct{ addr, name string }{{h[0].Addr.String(), "name=node-a"}, {h[1].Addr.String(), `name="node b"`}} {
+		line := w.waitLine(10*time.Second, "a join line for "+c.addr, func(s string) bool {
+			return strings.Contains(s, " join "+c.addr+" ")
+		})
+		if !strings.HasSuffix(line, " join "+c.addr+" "+c.name) {
+			t.Errorf("join line %q: want it to end with %q", line, c.addr+" "+c.name)
+		}
 	}
 	if code, _ := a.signal(syscall.SIGTERM, 3*time.Second); code != 0 {
 		t.Fatalf("agent exit %d", code)
 	}
-	w.waitLine(5*time.Second, "a leave line", func(s string) bool {
-		return strings.Contains(s, " leave "+addr)
+	w.waitLine(3*time.Second, "a leave line", func(s string) bool {
+		return strings.Contains(s, " leave "+h[0].Addr.String()+" name=node-a")
+	})
+	b.signal(syscall.SIGKILL, 3*time.Second)
+	w.waitLine(5*time.Second, "an expire line", func(s string) bool {
+		return strings.Contains(s, " expire "+h[1].Addr.String())
 	})
 	if code, _ := w.signal(syscall.SIGINT, 3*time.Second); code != 0 {
 		t.Fatalf("watch on SIGINT: exit %d; stderr:\n%s", code, w.stderr)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"strings"
@@ -117,7 +118,7 @@ func scanLines(r io.Reader, all *syncBuffer, ch chan string) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		if all != nil {
-			all.WriteString(sc.Text() + "\n")
+			fmt.Fprintln(all, sc.Text())
 		}
 		select {
 		case ch <- sc.Text():
@@ -126,42 +127,36 @@ func scanLines(r io.Reader, all *syncBuffer, ch chan string) {
 	}
 }
 
-// waitStderr waits until a stderr line contains sub, and fails the test
-// after d or if the process exits first.
-func (p *proc) waitStderr(sub string, d time.Duration) {
+// waitStderr waits until a stderr line contains sub and returns it; it
+// fails the test after d or if the process exits first.
+func (p *proc) waitStderr(sub string, d time.Duration) string {
 	p.t.Helper()
-	deadline := time.After(d)
-	for {
-		select {
-		case l, ok := <-p.errLns:
-			if !ok {
-				p.t.Fatalf("process exited before logging %q; stderr:\n%s", sub, p.stderr)
-			}
-			if strings.Contains(l, sub) {
-				return
-			}
-		case <-deadline:
-			p.t.Fatalf("no %q on stderr within %v; stderr:\n%s", sub, d, p.stderr)
-		}
-	}
+	return p.await(p.errLns, "stderr", fmt.Sprintf("%q", sub), d, func(l string) bool { return strings.Contains(l, sub) })
 }
 
 // waitLine waits until a stdout line satisfies ok and returns it; it fails
 // the test after d or at EOF.
 func (p *proc) waitLine(d time.Duration, what string, ok func(string) bool) string {
 	p.t.Helper()
+	return p.await(p.lines, "stdout", what, d, ok)
+}
+
+// await waits until a line of ch (the process's stream) satisfies ok and
+// returns it; it fails the test after d or when the stream ends.
+func (p *proc) await(ch <-chan string, stream, what string, d time.Duration, ok func(string) bool) string {
+	p.t.Helper()
 	deadline := time.After(d)
 	for {
 		select {
-		case l, open := <-p.lines:
+		case l, open := <-ch:
 			if !open {
-				p.t.Fatalf("stdout ended before %s; stderr:\n%s", what, p.stderr)
+				p.t.Fatalf("%s ended before %s; stderr:\n%s", stream, what, p.stderr)
 			}
 			if ok(l) {
 				return l
 			}
 		case <-deadline:
-			p.t.Fatalf("no %s on stdout within %v; stderr:\n%s", what, d, p.stderr)
+			p.t.Fatalf("no %s on %s within %v; stderr:\n%s", what, stream, d, p.stderr)
 		}
 	}
 }
@@ -202,18 +197,20 @@ func (p *proc) wait(d time.Duration) bool {
 	}
 }
 
-// syncBuffer is a strings.Builder safe for concurrent use.
+// syncBuffer is a bytes.Buffer safe for concurrent use.
 type syncBuffer struct {
 	mu sync.Mutex
-	b  strings.Builder
+	b  bytes.Buffer
 }
 
-func (s *syncBuffer) WriteString(v string) {
+// Write appends p.
+func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.b.WriteString(v)
+	return s.b.Write(p)
 }
 
+// String returns what was written.
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -5,30 +5,11 @@ import (
 	"context"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/cli"
 )
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestRunLeavesNoGoroutine runs agent, watch and addrs in-process, in the
 // test's private namespace (lo only), and checks that once RunContext has
@@ -41,21 +22,21 @@ func TestRunLeavesNoGoroutine(t *testing.T) {
 	type ran struct {
 		name           string
 		code           int
-		stdout, stderr *lockedBuffer
+		stdout, stderr *syncBuffer
 	}
 	done := make(chan ran, 2)
 	for _, args := range [][]string{
 		{"agent", "-log-level", "debug", "iface=lo", "cookie=" + cookie},
 		{"watch", "-log-level", "debug", "iface=lo", "cookie=" + cookie},
 	} {
-		r := ran{name: args[0], stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+		r := ran{name: args[0], stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 		go func() {
-			r.code = cli.RunContext(ctx, args, strings.NewReader(""), r.stdout, r.stderr)
+			r.code = cli.RunContext(ctx, args, r.stdout, r.stderr)
 			done <- r
 		}()
 	}
 	var out, errs bytes.Buffer
-	code := cli.RunContext(context.Background(), []string{"-q", "addrs", "iface=lo", "cookie=" + cookie, "expect=1", "timeout=3s"}, strings.NewReader(""), &out, &errs)
+	code := cli.RunContext(context.Background(), []string{"-q", "addrs", "iface=lo", "cookie=" + cookie, "expect=1", "timeout=3s"}, &out, &errs)
 	if code != 0 || strings.Count(out.String(), "\n") != 1 || len(strings.Fields(out.String())) != 1 || errs.Len() != 0 {
 		t.Errorf("addrs: exit %d, stdout %q, stderr %q; want 0 and the agent", code, out.String(), errs.String())
 	}
@@ -71,12 +52,16 @@ func TestRunLeavesNoGoroutine(t *testing.T) {
 		}
 	}
 
-	deadline := time.Now().Add(3 * time.Second)
+	// Goroutines that have returned may take a moment to be counted out.
+	deadline := time.After(3 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
+		select {
+		case <-tick.C:
+		case <-deadline:
 			buf := make([]byte, 1<<20)
 			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
-		runtime.Gosched()
 	}
 }

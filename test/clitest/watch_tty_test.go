@@ -48,6 +48,7 @@ type screen struct {
 	changed chan struct{}
 }
 
+// String returns everything written so far.
 func (s *screen) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,6 +36,9 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, *bin)
+	if ctx.Err() != nil { // before stop, which cancels ctx too
+		err = errors.New("interrupted (the namespaces are removed)")
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
@@ -153,13 +157,13 @@ func run(ctx context.Context, bin string) error {
 	// 3. Lookup.
 	asker := hosts[3]
 	fmt.Printf("\n3. On host %d, ask who is in cluster blue (what Consul or Nomad's retry_join runs):\n", asker.Index)
-	if err := addrs(ctx, bin, asker, blue); err != nil {
+	if err := addrs(ctx, bin, asker, blue, hosts[:3]...); err != nil {
 		return err
 	}
 	fmt.Printf("  The three blue agents. red-1 (%s) shares the LAN and the group but not\n", hosts[3].Addr)
 	fmt.Printf("  the cookie: its datagrams and the blue ones cannot be read by each other.\n")
 	fmt.Printf("  And cluster red, from host 1:\n")
-	if err := addrs(ctx, bin, hosts[0], red); err != nil {
+	if err := addrs(ctx, bin, hosts[0], red, hosts[3]); err != nil {
 		return err
 	}
 
@@ -184,11 +188,13 @@ func run(ctx context.Context, bin string) error {
 	fmt.Printf("  It exited with status 0 after %s.\n", time.Since(t0).Round(time.Millisecond))
 	if line, ok := waitLog(agents[0], "peer leave", 2*time.Second); ok {
 		fmt.Printf("  %s logged at once: %s\n", agents[0].name, line)
+	} else {
+		fmt.Printf("  %s did not log the leave within 2s; it will drop %s after three silent intervals.\n", agents[0].name, gone.name)
 	}
 
 	// 5. Lookup again.
 	fmt.Printf("\n5. Ask again from host %d:\n", asker.Index)
-	if err := addrs(ctx, bin, asker, blue); err != nil {
+	if err := addrs(ctx, bin, asker, blue, hosts[0], hosts[2]); err != nil {
 		return err
 	}
 	fmt.Printf("\nDone in %s. The README's CLI section shows how to run it on real hosts.\n", time.Since(start).Round(10*time.Millisecond))
@@ -252,8 +258,9 @@ func startAgent(ctx context.Context, bin string, h *lab.Host, name, cookie strin
 	return a, nil
 }
 
-// addrs runs `go-discover-mcgossip -q addrs` on h and prints what it found.
-func addrs(ctx context.Context, bin string, h *lab.Host, cookie string) error {
+// addrs runs `go-discover-mcgossip -q addrs` on h, prints what it found,
+// and fails unless it found exactly the hosts want.
+func addrs(ctx context.Context, bin string, h *lab.Host, cookie string, want ...*lab.Host) error {
 	args := []string{"-q", "addrs", "provider=mcgossip", "cookie=" + cookie}
 	cmd := h.Command(ctx, bin, args...)
 	var stdout, stderr bytes.Buffer
@@ -265,6 +272,13 @@ func addrs(ctx context.Context, bin string, h *lab.Host, cookie string) error {
 	}
 	found := strings.Fields(stdout.String())
 	fmt.Printf("  found %d in %s: %s\n", len(found), time.Since(t0).Round(time.Millisecond), strings.Join(found, " "))
+	var expected []string
+	for _, w := range want {
+		expected = append(expected, w.Addr.String())
+	}
+	if !slices.Equal(found, expected) {
+		return fmt.Errorf("addrs on host %d found %q, expected %q: the demo did not work as it should", h.Index, found, expected)
+	}
 	return nil
 }
 
@@ -290,12 +304,14 @@ type syncBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write appends p.
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// String returns what was written.
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

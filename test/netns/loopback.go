@@ -46,8 +46,9 @@ func setFlags(name string, flags uint16) error {
 	return nil
 }
 
-// addRoute adds an IPv4 route dst/prefix via the interface with index
-// ifindex to the main table, over rtnetlink.
+// addRoute adds (or replaces) an IPv4 route dst/prefix via the interface
+// with index ifindex in the main table, over rtnetlink. Replacing keeps it
+// idempotent: go test -fuzz workers run Main again in the same namespace.
 func addRoute(dst net.IP, prefix uint8, ifindex int) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
@@ -72,7 +73,7 @@ func addRoute(dst net.IP, prefix uint8, ifindex int) error {
 	msg := make([]byte, unix.NLMSG_HDRLEN, unix.NLMSG_HDRLEN+len(body))
 	binary.NativeEndian.PutUint32(msg[0:4], uint32(unix.NLMSG_HDRLEN+len(body)))
 	binary.NativeEndian.PutUint16(msg[4:6], unix.RTM_NEWROUTE)
-	binary.NativeEndian.PutUint16(msg[6:8], unix.NLM_F_REQUEST|unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_EXCL)
+	binary.NativeEndian.PutUint16(msg[6:8], unix.NLM_F_REQUEST|unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_REPLACE)
 	binary.NativeEndian.PutUint32(msg[8:12], 1) // sequence number
 	msg = append(msg, body...)
 

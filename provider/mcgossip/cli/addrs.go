@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
 )
 
 // runAddrs is go-discover's `discover addrs` for mcgossip: one lookup, the
@@ -16,16 +14,11 @@ import (
 // Behind go-netaddrs exec= (with -q) stdout holds bare IPs as long as the
 // peers advertise no port, and stderr stays empty on success.
 func runAddrs(e *env) error {
-	args, err := e.config("false")
+	_, cfg, err := e.parseConfig("false")
 	if err != nil {
 		return err
 	}
-	_, std := e.loggers(hclog.Info)
-	cfg, err := mcgossip.ParseConfig(args)
-	if err != nil {
-		return err
-	}
-	eng, err := mcgossip.NewEngine(cfg, std)
+	eng, _, err := e.startEngine(cfg, hclog.Info)
 	if err != nil {
 		return err
 	}
@@ -45,20 +38,4 @@ func runAddrs(e *env) error {
 	}
 	_, err = fmt.Fprintln(e.stdout, strings.Join(out, " "))
 	return err
-}
-
-// config parses the command's key=val arguments as a go-discover config
-// string and sets announce to defAnnounce when it is not given.
-func (e *env) config(defAnnounce string) (map[string]string, error) {
-	args, err := ParseConfig(strings.Join(e.args, " "))
-	if err != nil {
-		return nil, fmt.Errorf("discover-mcgossip: %w", err)
-	}
-	if args == nil {
-		args = map[string]string{}
-	}
-	if _, ok := args["announce"]; !ok {
-		args["announce"] = defAnnounce
-	}
-	return args, nil
 }

@@ -37,24 +37,23 @@ const maxErrLen = 1024
 // exit code. SIGINT and SIGTERM cancel the running command: agent and watch
 // then stop cleanly and return 0; a second signal kills the process the
 // default way. Run returns only when every goroutine it started has ended.
-func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first signal, restore the default handling so a second
 	// Ctrl-C ends a process that is slow to stop.
 	unhook := context.AfterFunc(ctx, stop)
 	defer unhook()
-	return RunContext(ctx, args, stdin, stdout, stderr)
+	return RunContext(ctx, args, stdout, stderr)
 }
 
 // RunContext is Run with the caller's context instead of signal handling:
 // cancelling ctx is what a SIGINT or SIGTERM does to Run.
-func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	_ = stdin // no command reads standard input
+func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := o.flagSet("")
 	if err := fs.Parse(args); err != nil {
-		return usageError(stdout, stderr, err)
+		return usageError(stderr, err)
 	}
 	rest := fs.Args()
 	if o.help || len(rest) == 0 {
@@ -64,24 +63,24 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	cmd, rest := rest[0], rest[1:]
 	c, ok := commands[cmd]
 	if !ok {
-		return usageError(stdout, stderr, fmt.Errorf("unknown command %q", cmd))
+		return usageError(stderr, fmt.Errorf("unknown command %q", cmd))
 	}
 	fs = o.flagSet(cmd)
 	if err := fs.Parse(rest); err != nil {
-		return usageError(stdout, stderr, err)
+		return usageError(stderr, err)
 	}
 	if o.help {
 		printUsage(stdout)
 		return ExitOK
 	}
 	if err := o.check(cmd); err != nil {
-		return usageError(stdout, stderr, err)
+		return usageError(stderr, err)
 	}
 	env := &env{ctx: ctx, opts: o, args: fs.Args(), stdout: stdout, stderr: stderr}
 	if err := c.run(env); err != nil {
 		var ue usageErr
 		if errors.As(err, &ue) {
-			return usageError(stdout, stderr, err)
+			return usageError(stderr, err)
 		}
 		printError(stderr, err)
 		return ExitError
@@ -186,7 +185,7 @@ func (u usageErr) Unwrap() error { return u.error }
 
 // usageError prints err on one line and the usage on stderr, and returns
 // ExitUsage. flag.ErrHelp cannot happen: -h is a declared flag.
-func usageError(_ io.Writer, stderr io.Writer, err error) int {
+func usageError(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "%s: %v\n\n", Name, err)
 	printShortUsage(stderr)
 	return ExitUsage

@@ -17,7 +17,7 @@ func run(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	code = cli.RunContext(ctx, args, strings.NewReader(""), &out, &errb)
+	code = cli.RunContext(ctx, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -81,6 +81,17 @@ func TestRunConfigErrors(t *testing.T) {
 		if code != cli.ExitError || out != "" || !strings.HasPrefix(errs, c.msg) || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 1 and one line starting %q", c.args, code, out, errs, c.msg)
 		}
+	}
+}
+
+// TestRunLongError: an error message is cut to fit go-netaddrs' 1024 bytes
+// of stderr, on one line.
+func TestRunLongError(t *testing.T) {
+	key := strings.Repeat("k", 3000)
+	code, out, errs := run("-q", "addrs", key+"=1")
+	if code != cli.ExitError || out != "" || len(errs) > 1024 || strings.Count(errs, "\n") != 1 ||
+		!strings.HasPrefix(errs, `discover-mcgossip: unknown key "kkk`) || !strings.HasSuffix(errs, "...\n") {
+		t.Errorf("exit %d, stdout %q, stderr %d bytes %.60q...; want exit 1 and one line of at most 1024 bytes", code, out, len(errs), errs)
 	}
 }
 

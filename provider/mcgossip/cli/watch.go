@@ -27,16 +27,11 @@ const goneFor = time.Minute
 // otherwise it prints one line per join, update, leave or expiry. It observes
 // (announce=false) unless announce=true is given.
 func runWatch(e *env) error {
-	args, err := e.config("false")
+	_, cfg, err := e.parseConfig("false")
 	if err != nil {
 		return err
 	}
-	hl, std := e.loggers(hclog.Warn)
-	cfg, err := mcgossip.ParseConfig(args)
-	if err != nil {
-		return err
-	}
-	eng, err := mcgossip.NewEngine(cfg, std)
+	eng, hl, err := e.startEngine(cfg, hclog.Warn)
 	if err != nil {
 		return err
 	}
@@ -50,7 +45,9 @@ func runWatch(e *env) error {
 	looked := make(chan struct{})
 	go func() {
 		defer close(looked)
-		_, _ = eng.Discover(lookCtx)
+		if _, err := eng.Discover(lookCtx); err != nil && lookCtx.Err() == nil {
+			hl.Warn("first lookup failed", "error", err)
+		}
 	}()
 
 	var v view
@@ -66,11 +63,7 @@ func runWatch(e *env) error {
 		select {
 		case <-e.ctx.Done():
 			done = true
-		case ev, ok := <-events:
-			if !ok {
-				done = true
-				break
-			}
+		case ev := <-events: // closed only by unsubscribe or Close, below
 			werr = v.event(ev)
 			if werr == nil {
 				werr = v.update(eng.Peers(), time.Now())
@@ -160,6 +153,7 @@ func (l *lineView) update(peers []mcgossip.Peer, now time.Time) error {
 	return nil
 }
 
+// line prints one event line.
 func (l *lineView) line(t time.Time, kind string, p mcgossip.Peer) error {
 	s := t.UTC().Format("2006-01-02T15:04:05.000Z") + " " + kind + " " + p.String()
 	if p.Name != "" {
@@ -169,6 +163,7 @@ func (l *lineView) line(t time.Time, kind string, p mcgossip.Peer) error {
 	return err
 }
 
+// close does nothing: the lines are written already.
 func (l *lineView) close() error { return nil }
 
 // quoteIfNeeded quotes s when it holds spaces, quotes or other characters
@@ -257,9 +252,9 @@ func (t *tableView) update(peers []mcgossip.Peer, now time.Time) error {
 		return strings.TrimRight(fmt.Sprintf("%-*s  %-*s  %-10s  %s", wa, r.addr, wn, r.name, r.seen, r.state), " ")
 	}
 	lines = append(lines, format(hdr))
-	height := 0
-	if _, h, err := term.GetSize(t.fd); err == nil {
-		height = h
+	width, height, err := term.GetSize(t.fd)
+	if err != nil {
+		width, height = 0, 0 // unknown: no cut
 	}
 	for i, r := range rows {
 		if height > 0 && len(lines) >= height-2 && i < len(rows)-1 {
@@ -271,10 +266,6 @@ func (t *tableView) update(peers []mcgossip.Peer, now time.Time) error {
 	if len(rows) == 0 {
 		lines = append(lines, "(no peer yet)")
 	}
-	width := 0
-	if w, _, err := term.GetSize(t.fd); err == nil {
-		width = w
-	}
 	for _, l := range lines {
 		if r := []rune(l); width > 0 && len(r) >= width {
 			l = string(r[:width-1]) // a wrapped line would break the redraw
@@ -283,7 +274,7 @@ func (t *tableView) update(peers []mcgossip.Peer, now time.Time) error {
 		b.WriteString("\n")
 	}
 	t.lines = len(lines)
-	_, err := io.WriteString(t.w, b.String())
+	_, err = io.WriteString(t.w, b.String())
 	return err
 }
 

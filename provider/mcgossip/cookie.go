@@ -1,0 +1,102 @@
+package mcgossip
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// CookieEnv is the environment variable ParseConfig reads the cookie from
+// when neither cookie nor cookie_file is given.
+const CookieEnv = "MCGOSSIP_COOKIE"
+
+// Cookie limits that ParseConfig enforces.
+const (
+	// MaxCookieLen is the longest cookie, in bytes.
+	MaxCookieLen = 4096
+	// MaxCookies is the most cookies a cookie_file may hold: the primary and
+	// MaxCookies-1 older ones.
+	MaxCookies = 8
+	// maxCookieFile bounds how much of a cookie_file is read.
+	maxCookieFile = 64 << 10
+)
+
+// parseCookie fills c.Cookie, c.OldCookies and c.CookieFile from cookie,
+// cookie_file or the environment.
+func parseCookie(c *Config, args map[string]string) error {
+	cookie, hasCookie := args["cookie"]
+	file, hasFile := args["cookie_file"]
+	switch {
+	case hasCookie && hasFile:
+		return fmt.Errorf("discover-mcgossip: invalid cookie_file %q: cookie and cookie_file are both set; set only one (cookie_file keeps the cookie off command lines)", file)
+	case hasCookie:
+		if err := checkCookie(cookie); err != nil {
+			return fmt.Errorf("discover-mcgossip: invalid cookie (value not shown): %w", err)
+		}
+		c.Cookie = cookie
+	case hasFile:
+		cookies, err := readCookieFile(file)
+		if err != nil {
+			return fmt.Errorf("discover-mcgossip: invalid cookie_file %q: %w", file, err)
+		}
+		c.Cookie, c.OldCookies, c.CookieFile = cookies[0], cookies[1:], file
+	default:
+		if env := os.Getenv(CookieEnv); env != "" {
+			if err := checkCookie(env); err != nil {
+				return fmt.Errorf("discover-mcgossip: invalid %s (value not shown): %w", CookieEnv, err)
+			}
+			c.Cookie = env
+		}
+	}
+	return nil
+}
+
+// checkCookie says what is wrong with a cookie, without repeating it.
+func checkCookie(s string) error {
+	switch {
+	case s == "":
+		return errors.New("must not be empty; omit it for an open group")
+	case len(s) > MaxCookieLen:
+		return fmt.Errorf("is %d bytes long; must be at most %d bytes", len(s), MaxCookieLen)
+	}
+	return nil
+}
+
+// readCookieFile returns the cookies of a cookie file: its non-empty lines,
+// trimmed of surrounding white space, the first one primary.
+func readCookieFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("must be a readable file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCookieFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("must be a readable file: %w", err)
+	}
+	if len(data) > maxCookieFile {
+		return nil, fmt.Errorf("must be at most %d bytes: one cookie a line", maxCookieFile)
+	}
+	var cookies []string
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		s := strings.TrimSpace(string(line))
+		if s == "" || slices.Contains(cookies, s) {
+			continue
+		}
+		if err := checkCookie(s); err != nil {
+			return nil, fmt.Errorf("cookie %d of the file (value not shown) %w", len(cookies)+1, err)
+		}
+		cookies = append(cookies, s)
+	}
+	switch {
+	case len(cookies) == 0:
+		return nil, errors.New("must hold a cookie on its first non-empty line; the file is empty or blank")
+	case len(cookies) > MaxCookies:
+		return nil, fmt.Errorf("holds %d cookies; at most %d are accepted (the current one and %d older ones)", len(cookies), MaxCookies, MaxCookies-1)
+	}
+	return cookies, nil
+}

@@ -1,0 +1,327 @@
+package mcgossip
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
+)
+
+// Limits that ParseConfig enforces.
+const (
+	// MinInterval and MaxInterval bound the heartbeat interval.
+	MinInterval = 100 * time.Millisecond
+	MaxInterval = time.Hour
+	// MinTimeout and MaxTimeout bound the Addrs timeout.
+	MinTimeout = 10 * time.Millisecond
+	MaxTimeout = time.Hour
+	// MaxStable bounds the stable period.
+	MaxStable = time.Hour
+	// MaxExpect bounds expect.
+	MaxExpect = 100000
+	// maxAnswerJitter bounds Config.AnswerJitter (which has no key).
+	maxAnswerJitter = 10 * time.Second
+)
+
+// configKeys are the config keys ParseConfig accepts, sorted.
+var configKeys = []string{
+	"advertise", "announce", "cookie", "cookie_file", "expect", "iface", "if_addr",
+	"interval", "multicast_addr", "multicast_ttl", "name", "port", "provider",
+	"stable", "timeout", "ttl",
+}
+
+// ParseConfig builds a Config from go-discover arguments (key=value pairs,
+// including provider=mcgossip), starting from DefaultConfig. Every key is
+// validated; an unknown key is an error, so a typo never silently means a
+// default. Errors start with "discover-mcgossip: " and name the key, the
+// value and what is accepted. The cookie comes from cookie, cookie_file or
+// the MCGOSSIP_COOKIE environment variable, in that order; cookie and
+// cookie_file together are an error. Cookie values never appear in errors.
+func ParseConfig(args map[string]string) (*Config, error) {
+	c, err := parseConfig(args)
+	if err != nil {
+		return nil, &ConfigError{err: err}
+	}
+	return c, nil
+}
+
+// ConfigError is the error of a configuration that ParseConfig (or
+// NewEngine) refused: an unknown key, or a value it does not accept, such
+// as an interface this host does not have. Its message names the key, the
+// value (never a cookie) and what is accepted.
+type ConfigError struct{ err error }
+
+// Error returns the message, prefixed "discover-mcgossip: ".
+func (e *ConfigError) Error() string { return e.err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.err }
+
+// InvalidParameter marks the error as the caller's mistake, after the
+// errdefs convention, so a plugin host receives it as InvalidArgument.
+func (e *ConfigError) InvalidParameter() {}
+
+func parseConfig(args map[string]string) (*Config, error) {
+	var unknown []string
+	for k := range args {
+		if !slices.Contains(configKeys, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, unknownKeyError(unknown)
+	}
+	c := DefaultConfig()
+	if err := c.set(args); err != nil {
+		return nil, err
+	}
+	if err := parseCookie(c, args); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// set validates args (known keys) and sets c from them, except the cookie
+// (see parseCookie).
+func (c *Config) set(args map[string]string) error {
+	if v, ok := args["provider"]; ok && v != "mcgossip" {
+		return invalid("provider", v, `must be "mcgossip"`)
+	}
+	if v, ok := args["port"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return invalid("port", v, "must be an integer from 1 to 65535")
+		}
+		c.Port = n
+	}
+	if v, ok := args["multicast_addr"]; ok {
+		a, err := netip.ParseAddr(v)
+		if err != nil || !a.Is4() || !a.IsMulticast() {
+			return invalid("multicast_addr", v, "must be an IPv4 multicast address, from 224.0.0.0 to 239.255.255.255, such as 230.1.1.251")
+		}
+		c.MulticastAddr = a
+	}
+	if v, ok := args["if_addr"]; ok {
+		a, err := netip.ParseAddr(v)
+		if err != nil || !a.Is4() || a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			return invalid("if_addr", v, "must be an IPv4 address of this host, or 0.0.0.0 for any")
+		}
+		c.IfAddr = a
+	}
+	ttl, hasTTL := args["ttl"]
+	mttl, hasMTTL := args["multicast_ttl"]
+	switch {
+	case hasTTL && hasMTTL:
+		return fmt.Errorf("discover-mcgossip: invalid multicast_ttl %q: multicast_ttl is an alias of ttl (%q); set only one", mttl, ttl)
+	case hasMTTL:
+		ttl, hasTTL = mttl, true
+	}
+	if hasTTL {
+		key := "ttl"
+		if hasMTTL {
+			key = "multicast_ttl"
+		}
+		n, err := strconv.Atoi(ttl)
+		if err != nil || n < 0 || n > 255 {
+			return invalid(key, ttl, "must be an integer from 0 to 255 (1 keeps datagrams on the local network)")
+		}
+		c.TTL = n
+	}
+	if v, ok := args["iface"]; ok {
+		names, err := parseIfaces(v)
+		if err != nil {
+			return invalid("iface", v, err.Error())
+		}
+		c.Interfaces = names
+	}
+	if v, ok := args["advertise"]; ok {
+		a, port, err := parseAdvertise(v)
+		if err != nil {
+			return invalid("advertise", v, err.Error())
+		}
+		c.Advertise, c.AdvertisePort = a, port
+	}
+	if v, ok := args["name"]; ok {
+		if err := wire.CheckName(v); err != nil {
+			return invalid("name", v, fmt.Sprintf("must be at most %d bytes of printable UTF-8", wire.MaxNameLen))
+		}
+		c.Name = v
+	}
+	if v, ok := args["announce"]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return invalid("announce", v, `must be "true" or "false"`)
+		}
+		c.Announce = b
+	}
+	var err error
+	if c.Interval, err = parseDuration(args, "interval", c.Interval, MinInterval, MaxInterval); err != nil {
+		return err
+	}
+	if c.Timeout, err = parseDuration(args, "timeout", c.Timeout, MinTimeout, MaxTimeout); err != nil {
+		return err
+	}
+	if c.Stable, err = parseDuration(args, "stable", c.Stable, 0, MaxStable); err != nil {
+		return err
+	}
+	if v, ok := args["expect"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > MaxExpect {
+			return invalid("expect", v, fmt.Sprintf("must be an integer from 0 (off) to %d", MaxExpect))
+		}
+		c.Expect = n
+	}
+	return nil
+}
+
+// invalid returns the house-style error for a bad value.
+func invalid(key, value, accepted string) error {
+	return fmt.Errorf("discover-mcgossip: invalid %s %q: %s", key, value, accepted)
+}
+
+func unknownKeyError(keys []string) error {
+	var b strings.Builder
+	b.WriteString("discover-mcgossip: unknown key")
+	if len(keys) > 1 {
+		b.WriteString("s")
+	}
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, " %q", k)
+		if s := suggest(k); s != "" {
+			fmt.Fprintf(&b, " (did you mean %q?)", s)
+		}
+	}
+	b.WriteString(": accepted keys are ")
+	b.WriteString(strings.Join(configKeys, ", "))
+	return errors.New(b.String())
+}
+
+// suggest returns the accepted key closest to k, if it is close.
+func suggest(k string) string {
+	k = strings.ToLower(k)
+	best, bestD := "", max(2, len(k)/4)+1
+	for _, a := range configKeys {
+		if d := editDistance(k, a); d < bestD {
+			best, bestD = a, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and transpositions of adjacent bytes.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+func parseDuration(args map[string]string, key string, def, lo, hi time.Duration) (time.Duration, error) {
+	v, ok := args[key]
+	if !ok {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, invalid(key, v, fmt.Sprintf("must be a duration such as \"5s\" or \"250ms\", from %v to %v", fmtDur(lo), fmtDur(hi)))
+	}
+	return d, nil
+}
+
+// fmtDur prints a limit briefly: 1h rather than 1h0m0s.
+func fmtDur(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	s = strings.TrimSuffix(s, "0m")
+	if s == "" {
+		return "0s"
+	}
+	return s
+}
+
+func parseIfaces(v string) ([]string, error) {
+	var names []string
+	for n := range strings.SplitSeq(v, ",") {
+		switch {
+		case n == "":
+			return nil, errors.New(`must be a comma-separated list of interface names, such as "eth0" or "eth0,eth1", without empty entries`)
+		case len(n) > 15 || n == "." || n == ".." || strings.ContainsAny(n, "/:") || strings.ContainsFunc(n, unicode.IsSpace):
+			return nil, fmt.Errorf("%q is not an interface name: at most 15 characters, no space, '/' or ':'", n)
+		case slices.Contains(names, n):
+			return nil, fmt.Errorf("%q is listed twice", n)
+		}
+		names = append(names, n)
+	}
+	return names, nil
+}
+
+func parseAdvertise(v string) (netip.Addr, uint16, error) {
+	const accepted = `must be "ip", "ip:port" or ":port" with a unicast IP of this node (IPv6 in brackets with a port) and a port from 1 to 65535`
+	var (
+		a       netip.Addr
+		portStr string
+		err     error
+	)
+	switch {
+	case strings.HasPrefix(v, ":") && !strings.Contains(v[1:], ":"):
+		portStr = v[1:]
+	case strings.Count(v, ":") == 1 || strings.HasPrefix(v, "["):
+		i := strings.LastIndexByte(v, ':')
+		if i < 0 {
+			return a, 0, errors.New(accepted)
+		}
+		host := strings.TrimSuffix(strings.TrimPrefix(v[:i], "["), "]")
+		if a, err = netip.ParseAddr(host); err != nil || (strings.HasPrefix(v, "[") != a.Is6()) {
+			return netip.Addr{}, 0, errors.New(accepted)
+		}
+		portStr = v[i+1:]
+	default:
+		if a, err = netip.ParseAddr(v); err != nil {
+			return a, 0, errors.New(accepted)
+		}
+	}
+	if a.IsValid() {
+		a = a.Unmap()
+		if a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() || (a.Is6() && a.IsLinkLocalUnicast()) ||
+			a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			return netip.Addr{}, 0, errors.New(accepted + "; not unspecified, multicast, broadcast or IPv6 link-local")
+		}
+	}
+	var port uint16
+	if portStr != "" || strings.HasSuffix(v, ":") {
+		n, err := strconv.Atoi(portStr)
+		if err != nil || n < 1 || n > 65535 {
+			return netip.Addr{}, 0, errors.New(accepted)
+		}
+		port = uint16(n)
+	}
+	return a, port, nil
+}
