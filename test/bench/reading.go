@@ -216,8 +216,9 @@ func (r *results) readFlood(w func(string, ...any)) {
 	case complete:
 		w("Discovery stayed complete in every lookup, but slower: the flood competes for the same cores.")
 	default:
-		w("Some lookups under flood missed responders (the *found* column): with every core busy, answers can arrive\n")
-		w("after a lookup's stable window.")
+		w("Some lookups under flood missed responders (the *found* column) while the machine was saturated (the *busy*\n")
+		w("column, other processes included): an answer that gets scheduled later than the lookup's `stable` window\n")
+		w("after the last new peer misses that lookup; the next lookup finds it.")
 	}
 	w("\n\n")
 }

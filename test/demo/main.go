@@ -156,7 +156,7 @@ func run(ctx context.Context, bin string) error {
 
 	// 3. Lookup.
 	asker := hosts[3]
-	fmt.Printf("\n3. On host %d, ask who is in cluster blue (what Consul or Nomad's retry_join runs):\n", asker.Index)
+	fmt.Printf("\n3. On host %d, ask who is in cluster blue (the lookup a retry_join entry makes):\n", asker.Index)
 	if err := addrs(ctx, bin, asker, blue, hosts[:3]...); err != nil {
 		return err
 	}
