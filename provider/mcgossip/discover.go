@@ -15,6 +15,14 @@ import (
 // found nobody yet.
 const maxEmptyGap = 500 * time.Millisecond
 
+// lossRounds is how many rounds that bring nobody new a lookup still asks
+// once it has seen loss (a round after the first brought a new peer, so
+// that peer's first answer or the query to it was lost). Without loss a
+// lookup stops after the first empty round; with 30% loss each way, one
+// exchange fails about half the time, and every further round halves the
+// share of the missing peers it leaves behind.
+const lossRounds = 2
+
 // DiscoverOption changes one lookup of Engine.Discover.
 type DiscoverOption func(*discoverOptions)
 
@@ -66,8 +74,10 @@ func (d *discovery) signal() {
 // Discover looks the group up, as Provider.Addrs does: it multicasts a
 // query and collects the answers (each peer answers after a random delay
 // of up to AnswerJitter, unicast). While a round of answers brings new
-// peers, it asks again (answers get lost); it returns once no new peer has
-// turned up for the stable period after the last round's answer window, or
+// peers, it asks again (answers get lost), and once a round after the first
+// brought someone new (so datagrams are being lost), it also asks again
+// after up to two rounds that brought nobody; it returns once no new peer
+// has turned up for the stable period after the last round's answer window, or
 // as soon as expect peers are known, or at the timeout with what it has.
 // With expect set, stable does not end the lookup: it waits for expect
 // peers or the timeout. While nobody (or fewer than expect) has answered,
@@ -124,6 +134,7 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 	emptyGap := window
 	lastNew := start
 	roundNew := 0
+	lossy, emptyRounds := false, 0
 	sentAt := time.Now()
 	if err := e.query(d); errors.Is(err, ErrClosed) {
 		return nil, err
@@ -150,7 +161,16 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 			next = windowEnd
 		case roundNew > 0:
 			// New peers turned up: others' answers may have been lost.
-			roundNew, sentAt = 0, now
+			// After the first round, they were: some answers or queries
+			// are being lost.
+			lossy = lossy || len(d.queries) > 1
+			roundNew, emptyRounds, sentAt = 0, 0, now
+			e.query(d)
+			continue
+		case known > 0 && o.expect == 0 && lossy && emptyRounds < lossRounds:
+			// An empty round on a lossy network: ask again.
+			emptyRounds++
+			sentAt = now
 			e.query(d)
 			continue
 		case known > 0 && o.expect == 0:

@@ -527,3 +527,58 @@ func TestMemCookieRotation(t *testing.T) {
 		t.Errorf("c found %v, want only b", addrsOf(peers))
 	}
 }
+
+// TestMemLossExtraRounds: once a lookup has seen loss (a round after the
+// first brought a new peer), it asks again after rounds that bring nobody
+// new. Deterministic drops on the way to the observer: C's announces and
+// its answer to the first query are lost (so only the second round finds
+// C: loss seen), and every datagram from A is lost but the answers to the
+// fourth and later queries, so the third round brings nobody and only a
+// further round finds A. Without the extra rounds the lookup would end
+// after the third.
+func TestMemLossExtraRounds(t *testing.T) {
+	n := mcgossip.NewMemNet()
+	a := startMem(t, n, memConfig(true))
+	b := startMem(t, n, memConfig(true))
+	c := startMem(t, n, memConfig(true))
+	obs := startMem(t, n, memConfig(false))
+	kr := wire.NewKeyring(wire.DeriveKey(testCookie))
+	aAddr, cAddr, oAddr := n.Addr(a), n.Addr(c), n.Addr(obs)
+
+	var mu sync.Mutex
+	var queries []wire.QueryID // the observer's multicast (lookup) queries, in order
+	n.Drop(func(d mcgossip.Datagram, to netip.AddrPort) bool {
+		var m wire.Message
+		if wire.Open(kr, d.Data, &m) != nil {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if d.Src == oAddr && d.Multicast && m.Type == wire.TypeQuery && !slices.Contains(queries, m.Query) {
+			queries = append(queries, m.Query)
+		}
+		if to != oAddr {
+			return false
+		}
+		round := slices.Index(queries, m.Query) + 1 // 0: not a lookup query
+		switch d.Src {
+		case aAddr:
+			return m.Type != wire.TypeAnswer || round < 4
+		case cAddr: // no announces either: C is only found by a lookup
+			return m.Type == wire.TypeAnnounce || (m.Type == wire.TypeAnswer && round == 1)
+		}
+		return false
+	})
+
+	found, err := obs.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{n.Addr(a).Addr().String(), n.Addr(b).Addr().String(), n.Addr(c).Addr().String()}
+	slices.Sort(want)
+	if got := addrsOf(found); !slices.Equal(got, want) {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("found %v after %d queries; want %v", got, len(queries), want)
+	}
+}

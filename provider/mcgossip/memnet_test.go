@@ -21,6 +21,7 @@ type MemNet struct {
 	next  int
 	loss  float64
 	tap   func(Datagram)
+	drop  func(d Datagram, to netip.AddrPort) bool
 }
 
 // Datagram is one datagram on a MemNet, as its tap sees it.
@@ -48,6 +49,15 @@ func (n *MemNet) SetLoss(p float64) {
 func (n *MemNet) Tap(f func(Datagram)) {
 	n.mu.Lock()
 	n.tap = f
+	n.mu.Unlock()
+}
+
+// Drop calls f for every delivery of a datagram to the engine at to (the
+// sender's own loopback copy included); f returning true loses it. f runs
+// on the sender's goroutine and must not call into the network.
+func (n *MemNet) Drop(f func(d Datagram, to netip.AddrPort) bool) {
+	n.mu.Lock()
+	n.drop = f
 	n.mu.Unlock()
 }
 
@@ -123,10 +133,12 @@ func (p *memPort) send(b []byte, dst netip.AddrPort, multicast bool) error {
 	}
 	n := p.net
 	n.mu.Lock()
-	tap, loss := n.tap, n.loss
+	tap, loss, drop := n.tap, n.loss, n.drop
+	dg := Datagram{Data: b, Src: p.addr, Dst: dst, Multicast: multicast}
 	var to []*memPort
 	for _, q := range n.ports {
-		if (multicast || q.addr == dst) && (q == p || loss == 0 || rand.Float64() >= loss) {
+		if (multicast || q.addr == dst) && (q == p || loss == 0 || rand.Float64() >= loss) &&
+			(drop == nil || !drop(dg, q.addr)) {
 			to = append(to, q)
 		}
 	}
