@@ -25,8 +25,9 @@ type Error struct {
 	Code codes.Code
 	// Msg is the error text.
 	Msg string
-	// Err is the cause, for errors.Is and errors.As; nil for an error of
-	// the provider.
+	// Err is the cause, for errors.Is and errors.As: nil for an error of
+	// the provider, but ErrInvalidParameter for one that crossed as
+	// InvalidArgument.
 	Err error
 }
 
@@ -39,6 +40,19 @@ func (e *Error) Unwrap() error { return e.Err }
 // GRPCStatus returns the error as a gRPC status, so that status.Code and
 // status.FromError see Code and Msg.
 func (e *Error) GRPCStatus() *status.Status { return status.New(e.Code, e.Msg) }
+
+// ErrInvalidParameter is the cause of a provider's error that crossed as
+// InvalidArgument (a configuration error). It has the errdefs marker method
+// InvalidParameter, as the provider's own error had in process, so a host
+// that checks for the marker with errors.As sees it through the plugin too.
+var ErrInvalidParameter error = invalidParameterError{}
+
+type invalidParameterError struct{}
+
+func (invalidParameterError) Error() string { return "invalid parameter" }
+
+// InvalidParameter marks the error as the caller's mistake (errdefs).
+func (invalidParameterError) InvalidParameter() {}
 
 // Sentinel causes of machinery errors, for errors.Is.
 var (

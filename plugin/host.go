@@ -372,7 +372,11 @@ func (p *RemoteProvider) start(client *goplugin.Client) (*stub, error) {
 func (p *RemoteProvider) callError(ctx context.Context, inst *instance, op string, err error, trailer metadata.MD, within string) error {
 	st := status.Convert(err)
 	if len(trailer.Get(answerKey)) > 0 {
-		return &Error{Code: st.Code(), Msg: st.Message()}
+		e := &Error{Code: st.Code(), Msg: st.Message()}
+		if e.Code == codes.InvalidArgument {
+			e.Err = ErrInvalidParameter
+		}
+		return e
 	}
 	p.mu.Lock()
 	closed := p.closed

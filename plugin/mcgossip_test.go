@@ -136,6 +136,9 @@ func TestMcgossipThroughPlugin(t *testing.T) {
 				if !errors.As(err, &marked) {
 					t.Fatalf("in-process config error %q is not marked InvalidParameter", err)
 				}
+				if !errors.As(errP, &marked) {
+					t.Fatalf("config error %q is not marked InvalidParameter through the plugin", errP)
+				}
 				if status.Code(errP) != codes.InvalidArgument {
 					t.Fatalf("config error crossed as %v; want InvalidArgument", status.Code(errP))
 				}

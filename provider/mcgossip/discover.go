@@ -16,8 +16,8 @@ import (
 const maxEmptyGap = 500 * time.Millisecond
 
 // lossRounds is how many rounds that bring nobody new a lookup still asks
-// once it has seen loss (a round after the first brought a new peer, so
-// that peer's first answer or the query to it was lost). Without loss a
+// once it has seen loss (a peer whose first answer in the lookup is to a
+// query after the first: its earlier answers or the queries were lost). Without loss a
 // lookup stops after the first empty round; with 30% loss each way, one
 // exchange fails about half the time, and every further round halves the
 // share of the missing peers it leaves behind.
@@ -60,7 +60,10 @@ type discovery struct {
 	seen    map[wire.InstanceID]struct{}
 	news    int       // peers added to seen since the lookup last looked
 	lastNew time.Time // when the last one was
-	sig     chan struct{}
+	// lossy: a peer's first answer in this lookup was to a query after
+	// the first, so datagrams are being lost.
+	lossy bool
+	sig   chan struct{}
 }
 
 // signal wakes the lookup without blocking.
@@ -74,8 +77,8 @@ func (d *discovery) signal() {
 // Discover looks the group up, as Provider.Addrs does: it multicasts a
 // query and collects the answers (each peer answers after a random delay
 // of up to AnswerJitter, unicast). While a round of answers brings new
-// peers, it asks again (answers get lost), and once a round after the first
-// brought someone new (so datagrams are being lost), it also asks again
+// peers, it asks again (answers get lost), and once a peer answered a later
+// query but none before (so datagrams are being lost), it also asks again
 // after up to two rounds that brought nobody; it returns once no new peer
 // has turned up for the stable period after the last round's answer window, or
 // as soon as expect peers are known, or at the timeout with what it has.
@@ -134,7 +137,7 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 	emptyGap := window
 	lastNew := start
 	roundNew := 0
-	lossy, emptyRounds := false, 0
+	emptyRounds := 0
 	sentAt := time.Now()
 	if err := e.query(d); errors.Is(err, ErrClosed) {
 		return nil, err
@@ -149,6 +152,7 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 			lastNew = d.lastNew
 			d.news = 0
 		}
+		lossy := d.lossy
 		e.mu.Unlock()
 		if o.expect > 0 && known >= o.expect {
 			break
@@ -161,9 +165,6 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 			next = windowEnd
 		case roundNew > 0:
 			// New peers turned up: others' answers may have been lost.
-			// After the first round, they were: some answers or queries
-			// are being lost.
-			lossy = lossy || len(d.queries) > 1
 			roundNew, emptyRounds, sentAt = 0, 0, now
 			e.query(d)
 			continue
@@ -221,8 +222,8 @@ func (e *Engine) query(d *discovery) error {
 		e.mu.Unlock()
 		return ErrClosed
 	}
-	e.pending[q] = &pendingQuery{disc: d}
 	d.queries = append(d.queries, q)
+	e.pending[q] = &pendingQuery{disc: d, round: len(d.queries)}
 	e.mu.Unlock()
 	return e.send(wire.TypeQuery, q, netip.AddrPort{})
 }

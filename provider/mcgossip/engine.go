@@ -108,6 +108,7 @@ type Engine struct {
 // pendingQuery is a query of ours whose answers are accepted.
 type pendingQuery struct {
 	disc    *discovery // the lookup it belongs to, nil once that ended
+	round   int        // which of disc's queries it is, from 1
 	expires time.Time  // when disc is nil: when to forget it
 }
 
@@ -576,6 +577,12 @@ func (e *Engine) apply(m *wire.Message, p *packet, now time.Time) int {
 			e.join(mb, m, p, now)
 		}
 		if d := pq.disc; d != nil {
+			if _, ok := d.found[mb.id]; !ok && pq.round > 1 {
+				// The peer's first answer in this lookup is to a later
+				// query: its earlier answers, or the queries, were lost.
+				// (A late answer to the first query is no loss.)
+				d.lossy = true
+			}
 			d.found[mb.id] = struct{}{}
 		}
 	case wire.TypeQuery:
