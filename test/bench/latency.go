@@ -174,44 +174,18 @@ func (b *bench) query(kind string, n, loss, runs int, expect map[string]bool, wa
 		row.Errors, row.Err = runs, err.Error()
 		return row
 	}
-	msgs, err := w.collect(time.Duration(runs)*15*time.Second + 30*time.Second)
-	if err != nil {
-		row.Err = err.Error()
+	msgs, collectErr := w.collect(time.Duration(runs)*15*time.Second + 30*time.Second)
+	if i := slices.IndexFunc(msgs, func(m message) bool { return m.Type == "run" }); i >= 0 && kind == kindMCG {
+		// The first lookup of a process derives the key (Argon2id,
+		// cached for the process): reported on its own row.
+		b.res.First = append(b.res.First, lookupRow(kindMCGFirst, n, loss, msgs[i:i+1], expect))
+		msgs = slices.Delete(slices.Clone(msgs), i, i+1)
 	}
-	var ds []time.Duration
-	first := true
-	for _, m := range msgs {
-		if m.Type != "run" {
-			continue
-		}
-		if m.Err != "" {
-			row.Errors++
-			if row.Err == "" {
-				row.Err = m.Err
-			}
-		}
-		found := 0
-		for _, a := range m.Addrs {
-			if expect[a] {
-				found++
-			} else {
-				row.Extra++
-			}
-		}
-		if first && kind == kindMCG {
-			// The first lookup of a process derives the key (Argon2id,
-			// cached for the process): reported on its own row.
-			first = false
-			b.res.First = append(b.res.First, latencyRow{Kind: kindMCGFirst, N: n, Loss: loss,
-				Sum:    summarize([]time.Duration{time.Duration(m.Ms * float64(time.Millisecond))}),
-				Shares: []float64{float64(found) / float64(max(1, len(expect)))}})
-			continue
-		}
-		ds = append(ds, time.Duration(m.Ms*float64(time.Millisecond)))
-		row.Shares = append(row.Shares, float64(found)/float64(max(1, len(expect))))
+	row = lookupRow(kind, n, loss, msgs, expect)
+	if collectErr != nil {
+		row.Err = collectErr.Error()
 	}
-	row.Sum = summarize(ds)
-	if row.Err != "" && len(ds) == 0 {
+	if row.Err != "" && len(row.Shares) == 0 {
 		b.note("%s lookups at N=%d, %d%% loss failed: %s", kind, n, loss, firstLine(row.Err))
 	}
 	b.logf("%-14s N=%-3d loss=%2d%%: median %7.1f ms  p95 %7.1f ms  found %5.1f%% (all in %d/%d runs)%s",

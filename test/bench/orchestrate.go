@@ -154,7 +154,7 @@ func orchestrate(args []string) error {
 		return err
 	}
 	b := &bench{cfg: cfg, res: &results{Start: time.Now(), Command: commandLine(args)}}
-	if b.root, err = repoRoot(); err != nil {
+	if b.root, err = lab.RepoRoot(); err != nil {
 		return err
 	}
 	if b.self, err = os.Executable(); err != nil {
@@ -336,19 +336,6 @@ func fileSize(p string) int64 {
 		return 0
 	}
 	return st.Size()
-}
-
-// repoRoot returns the directory of the main module.
-func repoRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("run bench inside the go-discover-mcgossip module")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 // commandLine returns how the report was produced.

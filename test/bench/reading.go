@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -47,8 +48,9 @@ func (r *results) readLatency(w func(string, ...any)) {
 		w("lower `stable` or jitter would trade completeness on a lossy or busy network for speed; `expect=N` returns\n")
 		w("as soon as N peers are known (section 4). The p95 is where this 2-core machine shows: N engines, the querier\n")
 		w("and the kernel's bridge share two cores, and a lookup waits for the slowest scheduled answer. Under loss, a\n")
-		w("lost query or answer costs a further round, and a round that finds nobody backs off (doubling, up to 1 s),\n")
-		w("which is what stretches the tail. ")
+		w("lost query or answer costs a further round, a lookup that has seen loss asks up to two more rounds\n")
+		w("before it returns, and while nobody has answered the pauses between queries double (up to 0.5 s): that\n")
+		w("is what stretches the tail. ")
 		worst, okW := latencyRow{}, false
 		for _, x := range r.Latency {
 			if x.Kind == kindMCG && x.Loss > 0 && len(x.Shares) > 0 && (!okW || x.meanShare() < worst.meanShare()) {
@@ -59,11 +61,12 @@ func (r *results) readLatency(w func(string, ...any)) {
 			p := 1 - float64(worst.Loss)/100
 			w("Completeness under loss is lowest at N=%d, %d%% loss: %s of the responders a lookup, all of them in\n",
 				worst.N, worst.Loss, fmtPct(worst.meanShare()))
-			w("%d of %d lookups. A lookup queries again after every round that brought someone new and stops after the\n",
+			w("%d of %d lookups. A lookup queries again after every round that brought someone new and, once it has\n",
 				worst.allFound(), len(worst.Shares))
-			w("first round that brought nobody; at %d%% loss each way a query-answer exchange with one responder succeeds\n", worst.Loss)
-			w("with probability %.2f, so once only a few are missing, a round that reaches none of them is likely and\n", p*p)
-			w("ends the lookup. Consul and Nomad call `Addrs` again on their retry interval, which finds the rest.")
+			w("seen loss (a peer whose first answer was to a later query), after up to two rounds that brought nobody.\n")
+			w("At %d%% loss each way a query-answer exchange with one responder succeeds with probability %.2f, so a\n", worst.Loss, p*p)
+			w("missing responder stays missing when three rounds in a row fail to reach it (%.0f%% each time). Consul and\n", 100*math.Pow(1-p*p, 3))
+			w("Nomad call `Addrs` again on their retry interval, which finds the rest.")
 		} else if okW {
 			w("Completeness stays near 100%% under loss: every round that brings a new peer triggers another query.")
 		}

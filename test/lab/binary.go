@@ -57,7 +57,7 @@ func buildBinary() (string, error) {
 		return abs, nil
 	}
 	removeStaleBinaries()
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -76,9 +76,10 @@ func buildBinary() (string, error) {
 	return out, nil
 }
 
-// repoRoot finds the main module's directory from the working directory
-// (a test runs in its package's directory).
-func repoRoot() (string, error) {
+// RepoRoot returns the directory of the go-discover-mcgossip module, found
+// from the working directory with `go env GOMOD` (a test runs in its
+// package's directory).
+func RepoRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
