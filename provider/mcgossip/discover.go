@@ -101,6 +101,7 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 	if o.timeout <= 0 {
 		o.timeout = e.cfg.Timeout
 	}
+	o.expect = max(o.expect, 0)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	start := time.Now()

@@ -34,6 +34,9 @@ const (
 	maxMembers = 1 << 16
 	// maxAnswerBacklog bounds the answers waiting for their random delay.
 	maxAnswerBacklog = 1024
+	// maxPending bounds the query ids that verification queries may leave
+	// waiting for answers (a lookup's own queries are always registered).
+	maxPending = 4096
 	// answerGrace is added to AnswerJitter for the answer window of a
 	// query: the time to wait for answers before deciding on a new round.
 	answerGrace = 10 * time.Millisecond
@@ -384,9 +387,25 @@ func (e *Engine) sweepLocked(now time.Time) {
 			}
 		}
 	}
+	// Sweep again once the remaining expiring query ids are due, but at
+	// most once a queryGrace for them.
+	var nextPending time.Time
 	for q, pq := range e.pending {
-		if pq.disc == nil && now.After(pq.expires) {
+		switch {
+		case pq.disc != nil:
+		case now.After(pq.expires):
 			delete(e.pending, q)
+		case nextPending.IsZero() || pq.expires.Before(nextPending):
+			nextPending = pq.expires
+		}
+	}
+	if !nextPending.IsZero() {
+		at := now.Add(queryGrace)
+		if nextPending.After(at) {
+			at = nextPending
+		}
+		if at = at.Add(time.Millisecond); at.Before(e.sweepAt) {
+			e.sweepAt = at
 		}
 	}
 }
@@ -457,6 +476,11 @@ func (e *Engine) backgroundQuery() {
 // garbage datagram costs a few map lookups and counters, no allocation.
 func (e *Engine) handle(p *packet) {
 	e.ctr.received.Add(1)
+	if !p.src.IsValid() {
+		// No source to answer: never let a reply fall back to multicast.
+		e.drop(dropNoSource, p)
+		return
+	}
 	if p.group && p.dst != e.group {
 		e.drop(dropNotGroup, p)
 		return
@@ -553,7 +577,13 @@ func (e *Engine) apply(m *wire.Message, p *packet, now time.Time) int {
 		return dropDead
 	}
 	if newest {
-		mb.lastSeen, mb.lastMsg = now, msgMs
+		mb.lastMsg = msgMs
+		// Only a heartbeat or an answer shows the peer alive: a query or
+		// leave of a crashed peer, replayed here within the time window,
+		// must not keep it in the table.
+		if m.Type == wire.TypeAnnounce || m.Type == wire.TypeAnswer {
+			mb.lastSeen = now
+		}
 	}
 	switch m.Type {
 	case wire.TypeAnnounce:
@@ -563,10 +593,16 @@ func (e *Engine) apply(m *wire.Message, p *packet, now time.Time) int {
 		}
 		// A candidate: ask it, by unicast, to prove it is alive.
 		mb.addr, mb.port, mb.name = advertisedAddr(m, p, mb.addr), m.Port, m.Name
-		if now.Sub(mb.verifySent) >= e.verifyEvery() && len(e.verify) < maxAnswerBacklog {
+		if now.Sub(mb.verifySent) >= e.verifyEvery() && len(e.verify) < maxAnswerBacklog && len(e.pending) < maxPending {
 			mb.verifySent = now
 			q := newQueryID()
-			e.pending[q] = &pendingQuery{expires: now.Add(queryGrace)}
+			exp := now.Add(queryGrace)
+			e.pending[q] = &pendingQuery{expires: exp}
+			// Forget the id soon after it expires, not only at the next
+			// periodic sweep (up to maxSweepGap away).
+			if at := exp.Add(time.Millisecond); at.Before(e.sweepAt) {
+				e.sweepAt = at
+			}
 			e.verify = append(e.verify, verifyJob{dst: p.src, q: q})
 			e.wakeLoop()
 		}

@@ -582,3 +582,34 @@ func TestMemLossExtraRounds(t *testing.T) {
 		t.Fatalf("found %v after %d queries; want %v", got, len(queries), want)
 	}
 }
+
+// TestMemPendingBounded: announces from many unknown instances (each one
+// a candidate the engine verifies) leave at most MaxPending query ids
+// waiting, and those are forgotten soon after they expire, not only at the
+// next periodic sweep.
+func TestMemPendingBounded(t *testing.T) {
+	n := mcgossip.NewMemNet()
+	e := startMem(t, n, memConfig(false)) // an observer sends nothing else
+	kr := e.Keyring()
+	src := netip.MustParseAddrPort("10.9.9.9:40000") // nobody there to answer
+	const batch = 1000
+	total := 0
+	for total < 3*mcgossip.MaxPending {
+		total += batch
+		for range batch {
+			e.Receive(sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: newInstance(), Time: time.Now(), Counter: 1}), src, true)
+		}
+		// Let the timer loop send the queued verification queries, so the
+		// verification queue's own cap does not hide the pending ids'.
+		eventually(t, 5*time.Second, "verification queue drained", func() bool { return e.VerifyBacklog() == 0 })
+	}
+	if got := e.PendingCount(); got > mcgossip.MaxPending {
+		t.Errorf("%d pending query ids after %d announces of unknown instances, want at most %d", got, total, mcgossip.MaxPending)
+	}
+	if s := e.Stats(); s.Sent == 0 || s.Sent > uint64(total) {
+		t.Errorf("sent %d verification queries for %d announces", s.Sent, total)
+	}
+	// They expire queryGrace (2s) after they were sent; the periodic sweep
+	// runs only every 30s.
+	eventually(t, 10*time.Second, "expired query ids forgotten", func() bool { return e.PendingCount() == 0 })
+}

@@ -55,3 +55,22 @@ func (e *Engine) PendingQuery() wire.QueryID {
 	e.mu.Unlock()
 	return q
 }
+
+// PendingCount returns the number of query ids whose answers the engine
+// accepts.
+func (e *Engine) PendingCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.pending)
+}
+
+// MaxPending is the cap on the query ids verification queries register.
+const MaxPending = maxPending
+
+// VerifyBacklog returns the number of verification queries waiting to be
+// sent.
+func (e *Engine) VerifyBacklog() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.verify)
+}

@@ -26,6 +26,7 @@ const (
 	dropWrongSocket
 	dropTableFull
 	dropBacklog
+	dropNoSource
 	dropOther
 	numDrops
 )
@@ -49,6 +50,7 @@ var dropNames = [numDrops]string{
 	dropWrongSocket: "wrong_socket",
 	dropTableFull:   "table_full",
 	dropBacklog:     "answer_backlog",
+	dropNoSource:    "no_source",
 	dropOther:       "other",
 }
 
@@ -75,6 +77,7 @@ var dropInfo = [numDrops]struct {
 	dropWrongSocket: {levelWarn, "message type arrived on the wrong socket (answers must be unicast, the rest multicast)"},
 	dropTableFull:   {levelWarn, "peer table full"},
 	dropBacklog:     {levelWarn, "too many queries to answer at once"},
+	dropNoSource:    {levelWarn, "no source address to answer"},
 	dropOther:       {levelWarn, "unexpected error"},
 }
 

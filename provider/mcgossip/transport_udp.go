@@ -262,6 +262,7 @@ func (t *udpTransport) readLoop(pc *ipv4.PacketConn, group bool, h handler) {
 				p.src = netip.AddrPortFrom(p.src.Addr().Unmap(), p.src.Port())
 			}
 			if group && m.NN > 0 {
+				cm = ipv4.ControlMessage{} // Parse does not clear what a datagram lacks
 				if err := cm.Parse(m.OOB[:m.NN]); err == nil {
 					if a, ok := netip.AddrFromSlice(cm.Dst); ok {
 						p.dst = a.Unmap()
