@@ -438,7 +438,9 @@ func (e *Engine) send(t wire.Type, q wire.QueryID, dst netip.AddrPort) error {
 		err = e.tr.unicast(b, dst)
 	} else {
 		to = netip.AddrPortFrom(e.group, uint16(e.cfg.Port)).String()
-		e.firstSend.CompareAndSwap(0, now.UnixNano())
+		if e.firstSend.CompareAndSwap(0, now.UnixNano()) {
+			e.wakeLoop() // the loop arms the check that our multicast loops back
+		}
 		err = e.tr.multicast(b)
 	}
 	if err != nil {
