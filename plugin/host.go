@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -72,7 +73,14 @@ type instance struct {
 	log    *hostLogger
 	kill   func()      // blocks until the process is gone
 	exited func() bool // the process has exited
+	// overruns counts the calls in a row that ran out of time; an answer
+	// resets it. At maxOverruns the plugin is taken for hung and replaced.
+	overruns atomic.Int32
 }
+
+// maxOverruns is how many calls in a row may run out of time before the
+// plugin is taken for hung: the next call starts a new one.
+const maxOverruns = 3
 
 // started reports whether the start finished (successfully or not).
 func (i *instance) started() bool {
@@ -196,6 +204,7 @@ func (p *RemoteProvider) Addrs(args map[string]string, l *log.Logger) ([]string,
 		return nil, p.callError(ctx, inst, "Addrs", err, trailer,
 			fmt.Sprintf("%v (timeout %v + margin %v)", budget, timeout, p.o.margin))
 	}
+	inst.overruns.Store(0)
 	addrs := resp.GetAddrs()
 	if addrs == nil {
 		addrs = []string{} // proto3 cannot tell; providers return empty slices
@@ -214,6 +223,7 @@ func (p *RemoteProvider) Help() string {
 		var trailer metadata.MD
 		resp, err = inst.stub.rpc.Help(ctx, &discoverv1.HelpRequest{Provider: p.o.name}, grpc.Trailer(&trailer))
 		if err == nil {
+			inst.overruns.Store(0)
 			return resp.GetHelp()
 		}
 		err = p.callError(ctx, inst, "Help", err, trailer, p.o.callTimeout.String())
@@ -234,6 +244,7 @@ func (p *RemoteProvider) Info() (Info, error) {
 	if err != nil {
 		return Info{}, p.callError(ctx, inst, "Info", err, trailer, p.o.callTimeout.String())
 	}
+	inst.overruns.Store(0)
 	return Info{
 		Version:   resp.GetVersion(),
 		Providers: resp.GetProviders(),
@@ -372,6 +383,7 @@ func (p *RemoteProvider) start(client *goplugin.Client) (*stub, error) {
 func (p *RemoteProvider) callError(ctx context.Context, inst *instance, op string, err error, trailer metadata.MD, within string) error {
 	st := status.Convert(err)
 	if len(trailer.Get(answerKey)) > 0 {
+		inst.overruns.Store(0)
 		e := &Error{Code: st.Code(), Msg: st.Message()}
 		if e.Code == codes.InvalidArgument {
 			e.Err = ErrInvalidParameter
@@ -385,11 +397,12 @@ func (p *RemoteProvider) callError(ctx context.Context, inst *instance, op strin
 		return &Error{Code: codes.Canceled, Msg: fmt.Sprintf("plugin %s: %s interrupted by Close", p.base, op), Err: ErrClosed}
 	}
 	if ctx.Err() != nil || st.Code() == codes.DeadlineExceeded {
-		return &Error{
-			Code: codes.DeadlineExceeded,
-			Msg:  fmt.Sprintf("plugin %s: %s did not return within %s", p.base, op, within),
-			Err:  context.DeadlineExceeded,
+		msg := fmt.Sprintf("plugin %s: %s did not return within %s", p.base, op, within)
+		if inst.overruns.Add(1) >= maxOverruns {
+			p.drop(inst)
+			msg += fmt.Sprintf("; the plugin let %d calls in a row run out of time, so the next call starts a new one", maxOverruns)
 		}
+		return &Error{Code: codes.DeadlineExceeded, Msg: msg, Err: context.DeadlineExceeded}
 	}
 	timer := time.NewTimer(crashWait)
 	defer timer.Stop()

@@ -272,7 +272,8 @@ func pidAfterExit(t *testing.T, rp *plugin.RemoteProvider, old int, l *log.Logge
 }
 
 // TestDeadline: a provider that never returns costs the caller its
-// timeout plus the margin, not more; the plugin stays usable.
+// timeout plus the margin, not more; the plugin stays usable, until
+// three calls in a row run out of time: then it is replaced.
 func TestDeadline(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -291,6 +292,21 @@ func TestDeadline(t *testing.T) {
 	}
 	if again := pidOf(t, rp); again != first {
 		t.Fatalf("the plugin was replaced after a deadline: pid %d, then %d", first, again)
+	}
+
+	// A plugin that lets three calls in a row run out of time is taken for
+	// hung: the third call says so, and the next one starts a new plugin.
+	for i := 1; i <= 3; i++ {
+		_, err := rp.Addrs(map[string]string{"mode": "block", "timeout": timeout.String()}, nil)
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("call %d: Addrs error = %v (%v)", i, err, status.Code(err))
+		}
+		if replaced := strings.Contains(err.Error(), "3 calls in a row"); replaced != (i == 3) {
+			t.Fatalf("call %d: error %q", i, err)
+		}
+	}
+	if again := pidOf(t, rp); again == first {
+		t.Fatalf("the plugin (pid %d) was kept after 3 calls in a row ran out of time", first)
 	}
 }
 
