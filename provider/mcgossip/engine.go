@@ -374,8 +374,8 @@ func (e *Engine) sweepLocked(now time.Time) {
 				mb.reviveAfter = mb.lastMsg + silent.Milliseconds()
 				e.emit(EventExpire, mb, now)
 				e.log.printf(levelDebug, "peer %s (%s) expired: silent for %v", shortID(mb.id), mb.peer(), silent.Round(time.Millisecond))
-			} else if at := mb.expiresAt(expireAfter); at.Before(e.sweepAt) {
-				e.sweepAt = at
+			} else {
+				e.sweepBy(mb.expiresAt(expireAfter))
 			}
 		case PeerExpired, PeerLeft:
 			if now.Sub(mb.goneAt) > rememberFor {
@@ -404,10 +404,18 @@ func (e *Engine) sweepLocked(now time.Time) {
 		if nextPending.After(at) {
 			at = nextPending
 		}
-		if at = at.Add(time.Millisecond); at.Before(e.sweepAt) {
-			e.sweepAt = at
-		}
+		e.sweepBy(at.Add(time.Millisecond))
 	}
+}
+
+// sweepBy makes the next sweep happen no later than at, and reports
+// whether that moved it earlier. e.mu is held.
+func (e *Engine) sweepBy(at time.Time) bool {
+	if !at.Before(e.sweepAt) {
+		return false
+	}
+	e.sweepAt = at
+	return true
 }
 
 // send seals and sends one message: multicast when dst is the zero
@@ -602,9 +610,7 @@ func (e *Engine) apply(m *wire.Message, p *packet, now time.Time) int {
 			e.pending[q] = &pendingQuery{expires: exp}
 			// Forget the id soon after it expires, not only at the next
 			// periodic sweep (up to maxSweepGap away).
-			if at := exp.Add(time.Millisecond); at.Before(e.sweepAt) {
-				e.sweepAt = at
-			}
+			e.sweepBy(exp.Add(time.Millisecond))
 			e.verify = append(e.verify, verifyJob{dst: p.src, q: q})
 			e.wakeLoop()
 		}
@@ -694,11 +700,8 @@ func (e *Engine) update(mb *member, m *wire.Message, p *packet, now time.Time) {
 func (e *Engine) join(mb *member, m *wire.Message, p *packet, now time.Time) {
 	mb.state, mb.addr, mb.port, mb.name = PeerAlive, advertisedAddr(m, p, mb.addr), m.Port, m.Name
 	mb.lastSeen = now
-	if at := mb.expiresAt(e.expireAfter()); at.Before(e.sweepAt) {
-		e.sweepAt = at
-		if at.Before(e.wakeAt) {
-			e.wakeLoop()
-		}
+	if at := mb.expiresAt(e.expireAfter()); e.sweepBy(at) && at.Before(e.wakeAt) {
+		e.wakeLoop()
 	}
 	e.emit(EventJoin, mb, now)
 	e.log.printf(levelDebug, "peer %s joined: %s", shortID(mb.id), mb.peer())
