@@ -15,14 +15,15 @@ package main
 import (
 	"os"
 
+	"github.com/mcgossip/go-discover-mcgossip/internal/cli"
+	"github.com/mcgossip/go-discover-mcgossip/internal/version"
 	"github.com/mcgossip/go-discover-mcgossip/plugin"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
-	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/cli"
 )
 
 func main() {
 	if plugin.Launched() { // a go-plugin host started us: serve, no CLI
-		plugin.Serve(map[string]plugin.Provider{"mcgossip": &mcgossip.Provider{}}, plugin.ServeVersion(cli.Version))
+		plugin.Serve(map[string]plugin.Provider{"mcgossip": &mcgossip.Provider{}}, plugin.ServeVersion(version.String()))
 		return
 	}
 	os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr))

@@ -10,24 +10,18 @@ import (
 	"sync"
 	"testing"
 
-	discover "github.com/hashicorp/go-discover"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/mcgossip/go-discover-mcgossip/internal/fakeplugin"
 	"github.com/mcgossip/go-discover-mcgossip/plugin"
-)
-
-var (
-	_ discover.Provider              = (*plugin.RemoteProvider)(nil)
-	_ discover.ProviderWithUserAgent = (*plugin.RemoteProvider)(nil)
-	_ plugin.Provider                = discover.Provider(nil)
 )
 
 // inProcess connects to a fake provider over an in-process gRPC connection.
 func inProcess(t *testing.T, serveOpts ...plugin.ServeOption) *plugin.RemoteProvider {
-	f := newFake()
+	f := fakeplugin.NewFake()
 	t.Cleanup(func() { _ = f.Close() })
-	return plugin.InProcess(t, map[string]plugin.Provider{"fake": f, "second": plainProvider{}}, "fake", serveOpts)
+	return plugin.InProcess(t, map[string]plugin.Provider{"fake": f, "second": fakeplugin.Plain{}}, "fake", serveOpts)
 }
 
 func TestInProcessAddrs(t *testing.T) {
@@ -68,8 +62,8 @@ func TestInProcessAddrs(t *testing.T) {
 
 func TestInProcessUnknownProvider(t *testing.T) {
 	t.Parallel()
-	f := newFake()
-	rp := plugin.InProcess(t, map[string]plugin.Provider{"fake": f, "second": plainProvider{}}, "nope", nil)
+	f := fakeplugin.NewFake()
+	rp := plugin.InProcess(t, map[string]plugin.Provider{"fake": f, "second": fakeplugin.Plain{}}, "nope", nil)
 	_, err := rp.Addrs(map[string]string{}, nil)
 	want := `plugin in-process: no provider "nope": it serves "fake", "second"`
 	if err == nil || err.Error() != want || status.Code(err) != codes.NotFound {
@@ -83,7 +77,7 @@ func TestInProcessUnknownProvider(t *testing.T) {
 func TestInProcessHelpInfoUserAgent(t *testing.T) {
 	t.Parallel()
 	rp := inProcess(t, plugin.ServeVersion("v9.9.9"))
-	if h := rp.Help(); h != newFake().Help() {
+	if h := rp.Help(); h != fakeplugin.NewFake().Help() {
 		t.Fatalf("Help = %q", h)
 	}
 	info, err := rp.Info()
@@ -125,35 +119,26 @@ func TestInProcessLogs(t *testing.T) {
 	t.Parallel()
 	rp := inProcess(t)
 	const calls = 8
-	bufs := make([]*logBuf, calls)
+	bufs := make([]*fakeplugin.LogBuf, calls)
 	var wg sync.WaitGroup
 	for i := range bufs {
-		bufs[i] = &logBuf{}
+		bufs[i] = &fakeplugin.LogBuf{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			tag := fmt.Sprint(i)
-			if got, err := rp.Addrs(map[string]string{"mode": "log", "tag": tag}, bufs[i].logger()); err != nil || !slices.Equal(got, []string{tag}) {
+			if got, err := rp.Addrs(map[string]string{"mode": "log", "tag": tag}, bufs[i].Logger()); err != nil || !slices.Equal(got, []string{tag}) {
 				t.Errorf("call %d: %q, %v", i, got, err)
 			}
 		}()
 	}
 	wg.Wait()
 	for i, b := range bufs {
-		want := wantLogLines(fmt.Sprint(i))
-		if got := b.lines(); !slices.Equal(got, want) {
+		want := fakeplugin.LogLines(fmt.Sprint(i))
+		if got := b.Lines(); !slices.Equal(got, want) {
 			t.Errorf("call %d logged\n%s\nwant\n%s", i, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
-}
-
-// wantLogLines are the lines of the fake's "log" mode.
-func wantLogLines(tag string) []string {
-	var out []string
-	for _, l := range []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR"} {
-		out = append(out, fmt.Sprintf("[%s] discover-fake: %s %s", l, strings.ToLower(l), tag))
-	}
-	return out
 }
 
 func TestLaunched(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"log"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,12 +18,11 @@ import (
 	"testing"
 	"time"
 
-	discover "github.com/hashicorp/go-discover"
-	hclog "github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/mcgossip/go-discover-mcgossip/internal/fakeplugin"
 	"github.com/mcgossip/go-discover-mcgossip/plugin"
 )
 
@@ -42,93 +40,12 @@ func pidOf(t *testing.T, rp *plugin.RemoteProvider) int {
 	return pid
 }
 
-// TestPlugin runs the fake provider in a plugin process through
-// go-discover's own Discover, as a host would.
-func TestPlugin(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	var fallback logBuf
-	rp := e.provider("serve", plugin.WithLogger(fallback.logger()), plugin.WithLogLevel(hclog.Info))
-	if got := e.states(); len(got) != 0 {
-		t.Fatalf("the plugin ran before the first call: %v", got)
-	}
-	d, err := discover.New(discover.WithUserAgent("plugintest/1.0"),
-		discover.WithProviders(map[string]discover.Provider{"fake": rp}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b logBuf
-	got, err := d.Addrs(`provider=fake mode=ok addrs="10.0.0.1 [2001:db8::1]:8301"`, b.logger())
-	if err != nil || !slices.Equal(got, []string{"10.0.0.1", "[2001:db8::1]:8301"}) {
-		t.Fatalf("Addrs = %q, %v", got, err)
-	}
-	if got, err := d.Addrs("provider=fake mode=mtls", b.logger()); err != nil || !slices.Equal(got, []string{"true"}) {
-		t.Fatalf("AutoMTLS: plugin saw a client certificate: %q, %v", got, err)
-	}
-	if got, err := d.Addrs("provider=fake mode=ua", b.logger()); err != nil || !slices.Equal(got, []string{"plugintest/1.0"}) {
-		t.Fatalf("user agent = %q, %v", got, err)
-	}
-	if got, err := d.Addrs("provider=fake mode=args k=v", b.logger()); err != nil || !slices.Equal(got, []string{"k=v", "mode=args", "provider=fake"}) {
-		t.Fatalf("args = %q, %v", got, err)
-	}
-
-	_, err = d.Addrs("provider=fake mode=invalid", b.logger())
-	want := `discover-fake: invalid port "70000": must be an integer from 1 to 65535`
-	if err == nil || err.Error() != want || status.Code(err) != codes.InvalidArgument {
-		t.Fatalf("config error = %v (%v); want %q, InvalidArgument", err, status.Code(err), want)
-	}
-	_, err = d.Addrs("provider=fake mode=fail", b.logger())
-	if err == nil || err.Error() != "discover-fake: no peer answered" || status.Code(err) != codes.Unknown {
-		t.Fatalf("runtime error = %v (%v)", err, status.Code(err))
-	}
-
-	// The provider's lines reach the caller's logger at their level, as
-	// written, before Addrs returns.
-	var lb logBuf
-	if _, err := rp.Addrs(map[string]string{"mode": "log", "tag": "x"}, lb.logger()); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := lb.lines(), wantLogLines("x"); !slices.Equal(got, want) {
-		t.Fatalf("logged\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-
-	if h := d.Help(); !strings.Contains(h, newFake().Help()) {
-		t.Fatalf("Help = %q", h)
-	}
-	info, err := rp.Info()
-	if err != nil || info.Version != "v1.2.3-test" || !slices.Equal(info.Providers, []string{"fake", "second"}) || info.Protocol != 1 {
-		t.Fatalf("Info = %+v, %v", info, err)
-	}
-	if got := e.states(); len(got) != 1 || !strings.HasPrefix(got[0], "started.") {
-		t.Fatalf("want one plugin process, states %v", got)
-	}
-	pid := strings.TrimPrefix(e.states()[0], "started.")
-
-	if err := rp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if got := e.states(); !slices.Contains(got, "closed."+pid) {
-		t.Fatalf("the plugin did not close its providers: states %v", got)
-	}
-	// Machinery lines outside calls go to WithLogger's logger, from Info.
-	if got := fallback.String(); !strings.Contains(got, "[INFO] plugin: plugin process exited: ") || strings.Contains(got, "[DEBUG]") {
-		t.Fatalf("fallback logger got:\n%s", got)
-	}
-	// The calls' loggers got no machinery line below Info.
-	if strings.Contains(b.String(), "[DEBUG] plugin") {
-		t.Fatalf("a call's logger got debug lines of the plugin machinery:\n%s", b.String())
-	}
-	if _, err := rp.Addrs(nil, nil); !errors.Is(err, plugin.ErrClosed) {
-		t.Fatalf("Addrs after Close: %v", err)
-	}
-}
-
 // TestSIGTERM: a plugin stopped with SIGTERM closes its providers and
 // exits; the next call starts a new one.
 func TestSIGTERM(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rp := e.provider("serve")
+	e := fakeplugin.NewEnv(t)
+	rp := e.Provider("serve")
 	pid := pidOf(t, rp)
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
@@ -145,7 +62,7 @@ func TestSIGTERM(t *testing.T) {
 	if err := rp.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.states(); !slices.Contains(got, "closed."+strconv.Itoa(pid)) {
+	if got := e.States(); !slices.Contains(got, "closed."+strconv.Itoa(pid)) {
 		t.Fatalf("the plugin did not close its providers on SIGTERM: states %v", got)
 	}
 }
@@ -154,9 +71,9 @@ func TestSIGTERM(t *testing.T) {
 // on stderr, writes nothing on stdout and exits 1.
 func TestRunByHand(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	cmd := exec.Command(e.exe)
-	cmd.Env = append(os.Environ(), e.vars("serve")...)
+	e := fakeplugin.NewEnv(t)
+	cmd := exec.Command(e.Exe)
+	cmd.Env = append(os.Environ(), e.Vars("serve")...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -171,8 +88,8 @@ func TestRunByHand(t *testing.T) {
 
 func TestVersionMismatch(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rp := e.provider("serve-v2")
+	e := fakeplugin.NewEnv(t)
+	rp := e.Provider("serve-v2")
 	_, err := rp.Addrs(map[string]string{"mode": "pid"}, nil)
 	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "incompatible plugin") ||
 		!strings.Contains(err.Error(), "Plugin version: 2") {
@@ -187,20 +104,20 @@ func TestVersionMismatch(t *testing.T) {
 
 func TestChecksum(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := fakeplugin.NewEnv(t)
 	wrong := strings.Repeat("00", 32)
-	rp := e.provider("serve", plugin.WithSHA256(wrong))
+	rp := e.Provider("serve", plugin.WithSHA256(wrong))
 	_, err := rp.Addrs(map[string]string{"mode": "pid"}, nil)
 	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "checksum mismatch") ||
 		!strings.Contains(err.Error(), "want "+wrong) {
 		t.Fatalf("Addrs error = %v (%v)", err, status.Code(err))
 	}
 	t.Log(err)
-	if got := e.states(); len(got) != 0 {
+	if got := e.States(); len(got) != 0 {
 		t.Fatalf("the binary ran despite the mismatch: %v", got)
 	}
 
-	f, err := os.Open(e.exe)
+	f, err := os.Open(e.Exe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +126,7 @@ func TestChecksum(t *testing.T) {
 	if _, err := io.Copy(h, f); err != nil {
 		t.Fatal(err)
 	}
-	rp = e.provider("serve", plugin.WithSHA256(hex.EncodeToString(h.Sum(nil))))
+	rp = e.Provider("serve", plugin.WithSHA256(hex.EncodeToString(h.Sum(nil))))
 	pidOf(t, rp)
 }
 
@@ -217,12 +134,12 @@ func TestChecksum(t *testing.T) {
 // error that says so, and the next call runs a new plugin process.
 func TestCrash(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rp := e.provider("serve")
+	e := fakeplugin.NewEnv(t)
+	rp := e.Provider("serve")
 	first := pidOf(t, rp)
 
-	var b logBuf
-	_, err := rp.Addrs(map[string]string{"mode": "crash"}, b.logger())
+	var b fakeplugin.LogBuf
+	_, err := rp.Addrs(map[string]string{"mode": "crash"}, b.Logger())
 	if !errors.Is(err, plugin.ErrExited) || status.Code(err) != codes.Unavailable ||
 		!strings.Contains(err.Error(), "exited during Addrs (exit status 2)") {
 		t.Fatalf("Addrs error = %v (%v)", err, status.Code(err))
@@ -240,14 +157,14 @@ func TestCrash(t *testing.T) {
 // silently (with a warning in the log).
 func TestKilledWhileIdle(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rp := e.provider("serve")
+	e := fakeplugin.NewEnv(t)
+	rp := e.Provider("serve")
 	first := pidOf(t, rp)
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	var b logBuf
-	pidAfterExit(t, rp, first, b.logger())
+	var b fakeplugin.LogBuf
+	pidAfterExit(t, rp, first, b.Logger())
 	t.Logf("logged:\n%s", b.String())
 }
 
@@ -276,9 +193,9 @@ func pidAfterExit(t *testing.T, rp *plugin.RemoteProvider, old int, l *log.Logge
 // three calls in a row run out of time: then it is replaced.
 func TestDeadline(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := fakeplugin.NewEnv(t)
 	const timeout, margin = 300 * time.Millisecond, 300 * time.Millisecond
-	rp := e.provider("serve", plugin.WithTimeouts(0, margin))
+	rp := e.Provider("serve", plugin.WithTimeouts(0, margin))
 	first := pidOf(t, rp)
 
 	start := time.Now()
@@ -314,8 +231,8 @@ func TestDeadline(t *testing.T) {
 // call within the call's deadline.
 func TestStartDeadline(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rp := e.provider("hang", plugin.WithTimeouts(0, 200*time.Millisecond), plugin.WithStartTimeout(time.Second))
+	e := fakeplugin.NewEnv(t)
+	rp := e.Provider("hang", plugin.WithTimeouts(0, 200*time.Millisecond), plugin.WithStartTimeout(time.Second))
 	start := time.Now()
 	_, err := rp.Addrs(map[string]string{"timeout": "100ms"}, nil)
 	took := time.Since(start)
@@ -330,7 +247,7 @@ func TestStartDeadline(t *testing.T) {
 // TestHostKilled: when the host dies by SIGKILL, the plugin notices (its
 // parent changes), closes its providers and exits within a second.
 func TestHostKilled(t *testing.T) {
-	e := newEnv(t)
+	e := fakeplugin.NewEnv(t)
 	// Become the subreaper of our descendants, so that the orphaned plugin
 	// is re-parented to this process and can be waited for.
 	if err := setSubreaper(true); err != nil {
@@ -338,8 +255,8 @@ func TestHostKilled(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = setSubreaper(false) })
 
-	host := exec.Command(e.exe)
-	host.Env = append(os.Environ(), e.vars("host")...)
+	host := exec.Command(e.Exe)
+	host.Env = append(os.Environ(), e.Vars("host")...)
 	host.Stderr = os.Stderr
 	stdin, err := host.StdinPipe()
 	if err != nil {
@@ -404,7 +321,7 @@ func TestHostKilled(t *testing.T) {
 		<-exited
 		t.Fatal("the plugin outlived its SIGKILLed host by more than a second")
 	}
-	if got := e.states(); !slices.Contains(got, "closed."+strconv.Itoa(pid)) {
+	if got := e.States(); !slices.Contains(got, "closed."+strconv.Itoa(pid)) {
 		t.Fatalf("the orphaned plugin did not close its providers: %v", got)
 	}
 }
@@ -438,57 +355,4 @@ func setSubreaper(on bool) error {
 		v = 1
 	}
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, uintptr(v), 0, 0, 0)
-}
-
-func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
-
-// TestDiscover loads every go-discover-* executable of a directory.
-func TestDiscover(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	dir := t.TempDir()
-	for name, target := range map[string]string{
-		"go-discover-fake":   e.exe,
-		"go-discover-second": e.exe,
-		"go-discover-dir":    "",
-		"discover-other":     e.exe,
-	} {
-		p := filepath.Join(dir, name)
-		if target == "" {
-			if err := os.Mkdir(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		} else if err := os.Symlink(target, p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go-discover-fake.sha256"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	loaded, err := plugin.Discover(dir, plugin.WithEnv(e.vars("serve")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	providers := map[string]discover.Provider{}
-	var names []string
-	for name, p := range loaded {
-		providers[name] = p
-		names = append(names, name)
-		t.Cleanup(func() { _ = p.Close() })
-	}
-	slices.Sort(names)
-	if !slices.Equal(names, []string{"fake", "second"}) {
-		t.Fatalf("Discover found %q", names)
-	}
-	d, err := discover.New(discover.WithProviders(providers))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := d.Addrs("provider=second", discardLogger()); err != nil || !slices.Equal(got, []string{"192.0.2.1"}) {
-		t.Fatalf("second: %q, %v", got, err)
-	}
-	if got, err := d.Addrs("provider=fake mode=ok addrs=10.1.1.1", discardLogger()); err != nil || !slices.Equal(got, []string{"10.1.1.1"}) {
-		t.Fatalf("fake: %q, %v", got, err)
-	}
 }

@@ -17,8 +17,8 @@ fi
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 tools="$root/test/tools/go.mod"
-gen_go=$(cd "$root" && go tool -modfile="$tools" -n protoc-gen-go)
-gen_grpc=$(cd "$root" && go tool -modfile="$tools" -n protoc-gen-go-grpc)
+gen_go=$(cd "$root" && GOWORK=off go tool -modfile="$tools" -n protoc-gen-go)
+gen_grpc=$(cd "$root" && GOWORK=off go tool -modfile="$tools" -n protoc-gen-go-grpc)
 
 protoc -I . \
 	--plugin=protoc-gen-go="$gen_go" \

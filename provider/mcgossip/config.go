@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
 // Config configures an Engine. Build one with DefaultConfig or ParseConfig;
@@ -76,7 +78,7 @@ type Config struct {
 	AnswerJitter time.Duration
 
 	// rescan is the interface polling period where rtnetlink cannot
-	// report changes; 0 means defaultRescan. Tests change it.
+	// report changes; 0 means mcast.DefaultRescan. Tests change it.
 	rescan time.Duration
 }
 
@@ -97,12 +99,6 @@ const (
 	DefaultStable = 50 * time.Millisecond
 	// DefaultAnswerJitter spreads the answers to a query over 20 ms.
 	DefaultAnswerJitter = 20 * time.Millisecond
-
-	// defaultRescan is how often the interfaces are polled where
-	// rtnetlink cannot report their changes.
-	defaultRescan = 2 * time.Second
-	// watchedRescan is how often they are polled anyway where it can.
-	watchedRescan = time.Minute
 )
 
 // DefaultMulticastAddr is the default group, 230.1.1.251.
@@ -123,31 +119,67 @@ func DefaultConfig() *Config {
 	}
 }
 
-// check validates a Config given to NewEngine (ParseConfig's output always
-// passes): every setting must be one ParseConfig could have produced. Its
-// errors are ParseConfig's, as a *ConfigError.
-func (c *Config) check() error {
+// validate checks a Config given to NewEngine field by field, with the
+// rules and the errors of ParseConfig (whose output always passes), as a
+// *ConfigError naming the key; it also checks AnswerJitter, which has no
+// key.
+func (c *Config) validate() error {
 	if c == nil {
 		return &ConfigError{err: errors.New("discover-mcgossip: invalid config: must not be nil")}
 	}
-	args := make(map[string]string)
-	for _, s := range c.settings() {
-		if s.key != "cookie" && s.key != "cookie_file" {
-			args[s.key] = s.value
-		}
-	}
-	if err := DefaultConfig().set(args); err != nil {
+	if err := c.validateFields(); err != nil {
 		return &ConfigError{err: err}
 	}
+	return nil
+}
+
+func (c *Config) validateFields() error {
+	switch {
+	case !validPort(c.Port):
+		return invalid("port", strconv.Itoa(c.Port), acceptPort)
+	case !validGroup(c.MulticastAddr):
+		return invalid("multicast_addr", c.MulticastAddr.String(), acceptGroup)
+	case !validIfAddr(c.IfAddr):
+		return invalid("if_addr", c.IfAddr.String(), acceptIfAddr)
+	case !validTTL(c.TTL):
+		return invalid("ttl", strconv.Itoa(c.TTL), acceptTTL)
+	}
+	if err := checkIfaces(c.Interfaces); err != nil {
+		return invalid("iface", strings.Join(c.Interfaces, ","), err.Error())
+	}
+	if c.Advertise.IsValid() {
+		if err := checkAdvertiseAddr(c.Advertise.Unmap()); err != nil {
+			return invalid("advertise", c.advertise(), err.Error())
+		}
+	}
+	if err := wire.CheckName(c.Name); err != nil {
+		return invalid("name", c.Name, acceptName)
+	}
+	for _, d := range []struct {
+		key    string
+		v      time.Duration
+		lo, hi time.Duration
+	}{
+		{"interval", c.Interval, MinInterval, MaxInterval},
+		{"timeout", c.Timeout, MinTimeout, MaxTimeout},
+		{"stable", c.Stable, 0, MaxStable},
+	} {
+		if d.v < d.lo || d.v > d.hi {
+			return invalid(d.key, d.v.String(), acceptDuration(d.lo, d.hi))
+		}
+	}
+	if !validExpect(c.Expect) {
+		return invalid("expect", strconv.Itoa(c.Expect), acceptExpect)
+	}
 	if c.AnswerJitter < 0 || c.AnswerJitter > maxAnswerJitter {
-		return &ConfigError{err: fmt.Errorf("discover-mcgossip: invalid answer jitter %v: must be from 0s to %v", c.AnswerJitter, maxAnswerJitter)}
+		return fmt.Errorf("discover-mcgossip: invalid answer jitter %v: must be from 0s to %v", c.AnswerJitter, maxAnswerJitter)
 	}
 	if err := checkCookie(c.Cookie); c.Cookie != "" && err != nil {
-		return &ConfigError{err: fmt.Errorf("discover-mcgossip: invalid cookie (value not shown): %w", err)}
+		return fmt.Errorf("discover-mcgossip: invalid cookie (value not shown): %w", err)
 	}
 	for _, k := range c.OldCookies {
 		if err := checkCookie(k); err != nil {
-			return &ConfigError{err: fmt.Errorf("discover-mcgossip: invalid older cookie (value not shown): %w", err)}
+			return fmt.Errorf("discover-mcgossip: invalid older cookie (value not shown): %w", err)
 		}
 	}
 	return nil

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	discover "github.com/hashicorp/go-discover"
-
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
 )
 
@@ -282,36 +280,6 @@ func TestParseConfigCookieEnvInvalid(t *testing.T) {
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "discover-mcgossip: invalid MCGOSSIP_COOKIE (value not shown): is 6000 bytes long") ||
 		strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("error %v, want a *ConfigError naming MCGOSSIP_COOKIE without its value", err)
-	}
-}
-
-// TestConfigStringRoundTrip: String's output, parsed the way go-discover
-// parses a retry_join string, gives the same Config back.
-func TestConfigStringRoundTrip(t *testing.T) {
-	t.Setenv(mcgossip.CookieEnv, "")
-	for _, args := range []map[string]string{
-		nil,
-		{"port": "4000", "multicast_addr": "239.1.2.3", "if_addr": "10.1.2.3", "multicast_ttl": "0", "iface": "eth0,eth1",
-			"advertise": "[2001:db8::1]:80", "name": `rack "a" = 1`, "announce": "false", "interval": "1.5s",
-			"timeout": "750ms", "stable": "0s", "expect": "3"},
-		{"advertise": ":8301", "name": "x"},
-		{"advertise": "192.0.2.1"},
-	} {
-		want, err := mcgossip.ParseConfig(args)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed, err := discover.Parse(want.String())
-		if err != nil {
-			t.Fatalf("go-discover cannot parse %q: %v", want, err)
-		}
-		got, err := mcgossip.ParseConfig(parsed)
-		if err != nil {
-			t.Fatalf("ParseConfig(%q): %v", want, err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("round trip of %q\n got %+v\nwant %+v", want, got, want)
-		}
 	}
 }
 

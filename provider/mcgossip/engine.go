@@ -144,7 +144,7 @@ type subscriber struct{ ch chan Event }
 // announces itself at once and answers queries. A nil logger discards the
 // log. Close it when done.
 func NewEngine(cfg *Config, l *log.Logger) (*Engine, error) {
-	if err := cfg.check(); err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	g := newLogs(l)

@@ -502,7 +502,7 @@ func TestLoCloseNoLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	running := engineGoroutines()
-	for _, f := range []string{"(*Engine).run", "(*udpTransport).readLoop", "(*udpTransport).scanLoop"} {
+	for _, f := range []string{"(*Engine).run", "mcast.(*Transport).readLoop", "mcast.(*Transport).scanLoop"} {
 		if strings.Count(running, f) < 2 {
 			t.Errorf("fewer than two goroutines in %s while two engines run", f)
 		}

@@ -10,7 +10,7 @@ import (
 
 // NewMemEngine starts an engine on the in-memory network n.
 func NewMemEngine(n *MemNet, cfg *Config, l *log.Logger) (*Engine, error) {
-	if err := cfg.check(); err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	return newEngine(cfg, newLogs(l), keyring(cfg), n.newPort())

@@ -4,6 +4,8 @@ import (
 	"log"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/mcast"
 )
 
 // Log levels, as prefixes that hclog's InferLevels understands.
@@ -28,9 +30,9 @@ type logs struct {
 // Rate-limited kinds other than the drop reasons (which come first).
 const (
 	limitSend = numDrops + iota
-	limitRead
-	limitIface
-	numLimited
+	// limitTransport is the first of the transport's kinds (mcast.Limit).
+	limitTransport
+	numLimited = limitTransport + int(mcast.NumLimits)
 )
 
 func newLogs(l *log.Logger) *logs {

@@ -10,22 +10,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/testns"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
-	"github.com/mcgossip/go-discover-mcgossip/test/netns"
 )
 
 // TestMain runs the package in a private network namespace.
-func TestMain(m *testing.M) { netns.Main(m) }
+func TestMain(m *testing.M) { testns.Main(m) }
 
 // engineGoroutines returns the stacks of the goroutines that run code of
-// package mcgossip (not its tests), or "".
+// package mcgossip (not its tests) or of its transport (package mcast), or
+// "".
 func engineGoroutines() string {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	var out []string
 	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
 		s := string(g)
-		if strings.Contains(s, "provider/mcgossip.(*") || strings.Contains(s, "provider/mcgossip.newEngine") {
+		if strings.Contains(s, "provider/mcgossip.(*") || strings.Contains(s, "provider/mcgossip.newEngine") ||
+			strings.Contains(s, "provider/internal/mcast.(*") {
 			out = append(out, s)
 		}
 	}

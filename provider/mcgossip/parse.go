@@ -29,6 +29,29 @@ const (
 	maxAnswerJitter = 10 * time.Second
 )
 
+// What each key accepts: ParseConfig (on the text) and NewEngine (on a
+// Config's field) apply the same rules and say the same.
+const (
+	acceptPort   = "must be an integer from 1 to 65535"
+	acceptGroup  = "must be an IPv4 multicast address, from 224.0.0.0 to 239.255.255.255, such as 230.1.1.251"
+	acceptIfAddr = "must be an IPv4 address of this host, or 0.0.0.0 for any"
+	acceptTTL    = "must be an integer from 0 to 255 (1 keeps datagrams on the local network)"
+)
+
+var (
+	acceptName   = fmt.Sprintf("must be at most %d bytes of printable UTF-8", wire.MaxNameLen)
+	acceptExpect = fmt.Sprintf("must be an integer from 0 (off) to %d", MaxExpect)
+)
+
+// broadcast is the limited broadcast address, which no key accepts.
+var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+func validPort(n int) bool          { return n >= 1 && n <= 65535 }
+func validGroup(a netip.Addr) bool  { return a.Is4() && a.IsMulticast() }
+func validIfAddr(a netip.Addr) bool { return a.Is4() && !a.IsMulticast() && a != broadcast }
+func validTTL(n int) bool           { return n >= 0 && n <= 255 }
+func validExpect(n int) bool        { return n >= 0 && n <= MaxExpect }
+
 // configKeys are the config keys ParseConfig accepts, sorted.
 var configKeys = []string{
 	"advertise", "announce", "cookie", "cookie_file", "expect", "iface", "if_addr",
@@ -96,22 +119,22 @@ func (c *Config) set(args map[string]string) error {
 	}
 	if v, ok := args["port"]; ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 65535 {
-			return invalid("port", v, "must be an integer from 1 to 65535")
+		if err != nil || !validPort(n) {
+			return invalid("port", v, acceptPort)
 		}
 		c.Port = n
 	}
 	if v, ok := args["multicast_addr"]; ok {
 		a, err := netip.ParseAddr(v)
-		if err != nil || !a.Is4() || !a.IsMulticast() {
-			return invalid("multicast_addr", v, "must be an IPv4 multicast address, from 224.0.0.0 to 239.255.255.255, such as 230.1.1.251")
+		if err != nil || !validGroup(a) {
+			return invalid("multicast_addr", v, acceptGroup)
 		}
 		c.MulticastAddr = a
 	}
 	if v, ok := args["if_addr"]; ok {
 		a, err := netip.ParseAddr(v)
-		if err != nil || !a.Is4() || a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
-			return invalid("if_addr", v, "must be an IPv4 address of this host, or 0.0.0.0 for any")
+		if err != nil || !validIfAddr(a) {
+			return invalid("if_addr", v, acceptIfAddr)
 		}
 		c.IfAddr = a
 	}
@@ -129,8 +152,8 @@ func (c *Config) set(args map[string]string) error {
 			key = "multicast_ttl"
 		}
 		n, err := strconv.Atoi(ttl)
-		if err != nil || n < 0 || n > 255 {
-			return invalid(key, ttl, "must be an integer from 0 to 255 (1 keeps datagrams on the local network)")
+		if err != nil || !validTTL(n) {
+			return invalid(key, ttl, acceptTTL)
 		}
 		c.TTL = n
 	}
@@ -150,7 +173,7 @@ func (c *Config) set(args map[string]string) error {
 	}
 	if v, ok := args["name"]; ok {
 		if err := wire.CheckName(v); err != nil {
-			return invalid("name", v, fmt.Sprintf("must be at most %d bytes of printable UTF-8", wire.MaxNameLen))
+			return invalid("name", v, acceptName)
 		}
 		c.Name = v
 	}
@@ -173,8 +196,8 @@ func (c *Config) set(args map[string]string) error {
 	}
 	if v, ok := args["expect"]; ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > MaxExpect {
-			return invalid("expect", v, fmt.Sprintf("must be an integer from 0 (off) to %d", MaxExpect))
+		if err != nil || !validExpect(n) {
+			return invalid("expect", v, acceptExpect)
 		}
 		c.Expect = n
 	}
@@ -251,9 +274,14 @@ func parseDuration(args map[string]string, key string, def, lo, hi time.Duration
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < lo || d > hi {
-		return 0, invalid(key, v, fmt.Sprintf("must be a duration such as \"5s\" or \"250ms\", from %v to %v", fmtDur(lo), fmtDur(hi)))
+		return 0, invalid(key, v, acceptDuration(lo, hi))
 	}
 	return d, nil
+}
+
+// acceptDuration is what a duration key from lo to hi accepts.
+func acceptDuration(lo, hi time.Duration) string {
+	return fmt.Sprintf("must be a duration such as \"5s\" or \"250ms\", from %v to %v", fmtDur(lo), fmtDur(hi))
 }
 
 // fmtDur prints a limit briefly: 1h rather than 1h0m0s.
@@ -268,23 +296,41 @@ func fmtDur(d time.Duration) string {
 }
 
 func parseIfaces(v string) ([]string, error) {
-	var names []string
-	for n := range strings.SplitSeq(v, ",") {
-		switch {
-		case n == "":
-			return nil, errors.New(`must be a comma-separated list of interface names, such as "eth0" or "eth0,eth1", without empty entries`)
-		case len(n) > 15 || n == "." || n == ".." || strings.ContainsAny(n, "/:") || strings.ContainsFunc(n, unicode.IsSpace):
-			return nil, fmt.Errorf("%q is not an interface name: at most 15 characters, no space, '/' or ':'", n)
-		case slices.Contains(names, n):
-			return nil, fmt.Errorf("%q is listed twice", n)
-		}
-		names = append(names, n)
+	names := strings.Split(v, ",")
+	if err := checkIfaces(names); err != nil {
+		return nil, err
 	}
 	return names, nil
 }
 
+// checkIfaces says what is wrong with a list of interface names.
+func checkIfaces(names []string) error {
+	for i, n := range names {
+		switch {
+		case n == "":
+			return errors.New(`must be a comma-separated list of interface names, such as "eth0" or "eth0,eth1", without empty entries`)
+		case len(n) > 15 || n == "." || n == ".." || strings.ContainsAny(n, "/:,") || strings.ContainsFunc(n, unicode.IsSpace):
+			return fmt.Errorf("%q is not an interface name: at most 15 characters, no space, '/' or ':'", n)
+		case slices.Contains(names[:i], n):
+			return fmt.Errorf("%q is listed twice", n)
+		}
+	}
+	return nil
+}
+
+// acceptAdvertise is what advertise accepts.
+const acceptAdvertise = `must be "ip", "ip:port" or ":port" with a unicast IP of this node (IPv6 in brackets with a port) and a port from 1 to 65535`
+
+// checkAdvertiseAddr says what is wrong with an (unmapped) advertised IP.
+func checkAdvertiseAddr(a netip.Addr) error {
+	if a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() || (a.Is6() && a.IsLinkLocalUnicast()) || a == broadcast {
+		return errors.New(acceptAdvertise + "; not unspecified, multicast, broadcast or IPv6 link-local")
+	}
+	return nil
+}
+
 func parseAdvertise(v string) (netip.Addr, uint16, error) {
-	const accepted = `must be "ip", "ip:port" or ":port" with a unicast IP of this node (IPv6 in brackets with a port) and a port from 1 to 65535`
+	const accepted = acceptAdvertise
 	var (
 		a       netip.Addr
 		portStr string
@@ -310,9 +356,8 @@ func parseAdvertise(v string) (netip.Addr, uint16, error) {
 	}
 	if a.IsValid() {
 		a = a.Unmap()
-		if a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() || (a.Is6() && a.IsLinkLocalUnicast()) ||
-			a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
-			return netip.Addr{}, 0, errors.New(accepted + "; not unspecified, multicast, broadcast or IPv6 link-local")
+		if err := checkAdvertiseAddr(a); err != nil {
+			return netip.Addr{}, 0, err
 		}
 	}
 	var port uint16

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcgossip/go-discover-mcgossip/test/lab"
+	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
 )
 
 // footprintResult is the footprint section.

@@ -89,7 +89,7 @@ func trimProcs(name string) string {
 
 // runGoBench runs every benchmark of pkg (a ./relative package path) in
 // root, one core, with -benchmem. Packages that open sockets run their
-// benchmarks inside test/netns from their TestMain.
+// benchmarks inside internal/netns from their TestMain.
 func runGoBench(ctx context.Context, root, pkg string, benchtime string, env []string) goBenchRun {
 	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcgossip/go-discover-mcgossip/test/lab"
+	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
 )
 
 // Kinds of lookup in the latency table.

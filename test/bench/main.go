@@ -6,8 +6,8 @@
 //	go run ./test/bench -out BENCHMARKS.md
 //
 // Everything that opens a socket runs in a process started inside a host of
-// a test/lab virtual LAN (network namespaces joined by a bridge), or under
-// test/netns for the Go benchmarks: nothing is sent outside the machine.
+// an internal/lab virtual LAN (network namespaces joined by a bridge), or under
+// internal/netns for the Go benchmarks: nothing is sent outside the machine.
 // The orchestrating process itself never opens a socket. Those processes
 // are this program again, started as `bench worker <kind> ...`; a worker
 // refuses to run in the namespace of the process that started it.

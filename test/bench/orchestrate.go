@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mcgossip/go-discover-mcgossip/test/lab"
+	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
 )
 
 // config is what the command line chooses.
@@ -394,9 +394,14 @@ func (b *bench) runCodec() {
 	if b.bin != "" {
 		env = append(env, lab.BinaryEnv+"="+b.bin)
 	}
-	for _, pkg := range []string{"./provider/mcgossip/wire", "./provider/mcgossip", "./plugin"} {
-		b.logf("go test -bench %s", pkg)
-		r := runGoBench(context.Background(), b.root, pkg, b.cfg.benchtime, env)
+	// The plugin's benchmarks load the real binary, so they live in the
+	// test module (test/plugintest).
+	for _, p := range []struct{ dir, pkg string }{
+		{".", "./provider/mcgossip/wire"}, {".", "./provider/mcgossip"}, {"test", "./plugintest"},
+	} {
+		pkg := p.pkg
+		b.logf("go test -bench %s (in %s)", pkg, p.dir)
+		r := runGoBench(context.Background(), filepath.Join(b.root, p.dir), pkg, b.cfg.benchtime, env)
 		if r.Err != "" {
 			b.note("benchmarks of %s failed: %s", pkg, firstLine(r.Err))
 			b.logf("%s", r.Err)

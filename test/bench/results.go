@@ -144,12 +144,12 @@ func (r *results) markdown() string {
 	w("| Other load (CPU busy over 2 s while nothing of this run ran), before / after | %.0f%% / %.0f%% |\n\n", 100*r.LoadStart, 100*r.LoadEnd)
 
 	w("## How it runs\n\n")
-	w("`test/bench` builds `go-discover-mcgossip` and starts a `test/lab` LAN: network namespaces on one Linux\n")
+	w("`test/bench` builds `go-discover-mcgossip` and starts a `internal/lab` LAN: network namespaces on one Linux\n")
 	w("bridge (multicast snooping off, so multicast reaches every port), nothing routed outside. Host 1 runs every\n")
 	w("lookup, host 2 floods, hosts 3-%d carry the responders, three more hosts hold the idle agents of the footprint\n", hostResponder-1+c.hosts)
 	w("and their peers.\n")
 	w("Everything that opens a socket is a process started inside a lab host (the benchmark program itself as a\n")
-	w("worker, or the built binary), or a Go benchmark under `test/netns`; the orchestrator opens none. `make\n")
+	w("worker, or the built binary), or a Go benchmark under `internal/netns`; the orchestrator opens none. `make\n")
 	w("bench` closes the lab (namespaces and the processes in them) at the end, on failure and on Ctrl-C. It needs\n")
 	w("root (namespaces), iproute2 and nftables; `make bench BENCHARGS=-quick` is a shorter smoke run, and\n")
 	w("`go run ./test/bench -h` lists the options (runs per cell, N, loss levels, windows, sections).\n\n")
@@ -468,7 +468,7 @@ func (r *results) writeCodec(w func(string, ...any)) {
 	w("## 2. Codec and receive path\n\n")
 	w("The Go benchmarks of the codec (`provider/mcgossip/wire`), the engine (`provider/mcgossip`: receive path,\n")
 	w("peer table, lookups on `lo`) and the plugin (`plugin`: lookups in process and through the plugin), run as `go test -run '^$' -bench . -benchmem -cpu 1 -count 1 -benchtime %s <pkg>`: one core\n", r.Config.benchtime)
-	w("(GOMAXPROCS=1). Packages that open sockets run inside a private namespace (`test/netns`).\n\n")
+	w("(GOMAXPROCS=1). Packages that open sockets run inside a private namespace (`internal/netns`).\n\n")
 	w("| package | benchmark | ns/op | B/op | allocs/op | other |\n|---|---|---:|---:|---:|---|\n")
 	for _, run := range r.Codec {
 		pkg := strings.TrimPrefix(run.Pkg, "./")

@@ -1,6 +1,6 @@
 // Package clitest tests the go-discover-mcgossip binary end to end: its
 // commands, exit codes and streams, run in a private network namespace
-// (netns.Main) or on the hosts of a virtual LAN (test/lab).
+// (netns.Main) or on the hosts of a virtual LAN (internal/lab).
 package clitest
 
 import (
@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcgossip/go-discover-mcgossip/internal/cli"
+	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
+	"github.com/mcgossip/go-discover-mcgossip/internal/netns"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
-	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/cli"
-	"github.com/mcgossip/go-discover-mcgossip/test/lab"
-	"github.com/mcgossip/go-discover-mcgossip/test/netns"
 )
 
 func TestMain(m *testing.M) { netns.Main(m) }
@@ -108,7 +108,7 @@ func TestKeygen(t *testing.T) {
 		if len(k) != 43 || err != nil || len(raw) != 32 {
 			t.Fatalf("keygen = %q (%d chars, %v); want 43 characters of unpadded base64url", k, len(k), err)
 		}
-		args, err := cli.ParseConfig("provider=mcgossip cookie=" + k)
+		args, err := cli.ParseArgs("provider=mcgossip cookie=" + k)
 		if err != nil || args["cookie"] != k {
 			t.Fatalf("cookie=%s parses to %q, %v", k, args["cookie"], err)
 		}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcgossip/go-discover-mcgossip/test/lab"
+	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
 )
 
 // cmdTimeout bounds every command a test runs.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/cli"
+	"github.com/mcgossip/go-discover-mcgossip/internal/cli"
 )
 
 // TestRunLeavesNoGoroutine runs agent, watch and addrs in-process, in the

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mcgossip/go-discover-mcgossip/test/lab"
+	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
 )
 
 // openPTY opens a pseudo-terminal pair of rows x cols.

@@ -28,7 +28,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mcgossip/go-discover-mcgossip/test/lab"
+	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
 )
 
 func main() {

@@ -1,7 +1,5 @@
 package wire
 
-import "errors"
-
 // dropError is the type of every error Open returns. The values are built once
 // at package init, so returning one never allocates.
 type dropError struct {
@@ -67,11 +65,17 @@ func DropReason(err error) string {
 	if err == nil {
 		return ""
 	}
-	if e, ok := err.(*dropError); ok {
-		return e.reason
-	}
-	if e, ok := errors.AsType[*dropError](err); ok {
-		return e.reason
+	// A loop rather than errors.As, which allocates (and errors.AsType
+	// needs Go 1.26; the module supports Go 1.25).
+	for err != nil {
+		if e, ok := err.(*dropError); ok {
+			return e.reason
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			break
+		}
+		err = u.Unwrap()
 	}
 	return "other"
 }

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ParseArgs parses a go-discover config string ("key=val key=val ...")
+// into a map, exactly as github.com/hashicorp/go-discover's Parse does, with
+// the same error texts, so that a retry_join string behaves the same whether
+// Consul or Nomad parse it in-process or this binary parses it on the
+// command line. It does not import go-discover (whose root package pulls in
+// every cloud SDK); a differential test and a fuzz target in test/clitest/parse_test.go
+// compare it with discover.Parse.
+//
+// The rules, quirks included:
+//   - leading and trailing Unicode white space of the whole string is
+//     trimmed; inside it the ASCII space is the only separator (a tab is
+//     part of a token, and trimmed from the ends of an unquoted token);
+//   - an unquoted token ends at a space or '='; a token that starts with
+//     '"' runs to the matching '"', honours backslash escapes and is decoded
+//     with strconv.Unquote; single quotes are ordinary characters;
+//   - the string is handled as runes, so invalid UTF-8 becomes U+FFFD;
+//   - an empty (or all white space) string gives a nil map and no error.
+func ParseArgs(s string) (map[string]string, error) {
+	p := parser{src: []rune(strings.TrimSpace(s))}
+	return p.parse()
+}
+
+// tokKind is the kind of a lexical token of a config string.
+type tokKind uint8
+
+const (
+	tokText  tokKind = iota // a key or a value (quoted or not)
+	tokEqual                // a single '='
+	tokError                // a malformed quoted token; text holds the reason
+)
+
+// parser holds the remaining input of a config string.
+type parser struct {
+	src []rune
+}
+
+// parse runs the key '=' value grammar over the tokens.
+func (p *parser) parse() (map[string]string, error) {
+	const (
+		wantKey = iota
+		wantEqual
+		wantValue
+	)
+	m := map[string]string{}
+	want := wantKey
+	key := ""
+	for len(p.src) > 0 {
+		kind, text := p.next()
+		switch want {
+		case wantKey:
+			switch kind {
+			case tokText:
+				key = text
+				if _, dup := m[key]; dup {
+					return nil, fmt.Errorf("%s: duplicate key", key)
+				}
+				want = wantEqual
+			default:
+				if text == "" {
+					// A '=' where a key should start, as in k=a=b: key is
+					// still the previous key.
+					return nil, fmt.Errorf("%s: - equals in key's value, enclosing double-quote needed %s=\"value-with-=-symbol\"", key, key)
+				}
+				return nil, fmt.Errorf("%s: error with key=value pair %s", key, text)
+			}
+		case wantEqual:
+			if kind != tokEqual {
+				return nil, fmt.Errorf("%s: missing '='", key)
+			}
+			want = wantValue
+		case wantValue:
+			switch kind {
+			case tokText:
+				m[key] = text
+				want = wantKey
+			case tokError:
+				return nil, fmt.Errorf("%s: %s", key, text)
+			default:
+				return nil, fmt.Errorf("%s: missing value", key)
+			}
+		}
+	}
+	switch want {
+	case wantEqual:
+		return nil, fmt.Errorf("%s: missing '='", key)
+	case wantValue:
+		return nil, fmt.Errorf("%s: missing value", key)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
+}
+
+// next consumes and returns the next token. Leading spaces are skipped.
+// An unquoted token stops before a space or '='; a quoted one ends one
+// rune after its closing quote is seen (that rune is not consumed either).
+func (p *parser) next() (tokKind, string) {
+	s := p.src
+	i := 0
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i == len(s) {
+		p.src = nil
+		return tokText, ""
+	}
+	switch s[i] {
+	case '=':
+		p.src = s[i+1:]
+		return tokEqual, ""
+	case '"':
+		return p.quoted(i)
+	}
+	j := i + 1
+	for j < len(s) && s[j] != ' ' && s[j] != '=' {
+		j++
+	}
+	p.src = s[j:]
+	return tokText, strings.TrimSpace(string(s[i:j]))
+}
+
+// quoted lexes a double-quoted token whose opening quote is at s[start].
+func (p *parser) quoted(start int) (tokKind, string) {
+	s := p.src
+	j := start + 1
+	for ; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+			if j == len(s) {
+				p.src = nil
+				return tokError, "unterminated escape sequence"
+			}
+		case '"':
+			v, err := strconv.Unquote(string(s[start : j+1]))
+			p.src = s[j+1:]
+			if err != nil {
+				return tokError, err.Error()
+			}
+			return tokText, v
+		}
+	}
+	p.src = nil
+	return tokError, "unbalanced quotes"
+}

@@ -1,0 +1,21 @@
+//go:build !unix
+
+package mcast
+
+import (
+	"net/netip"
+	"syscall"
+)
+
+// groupBindAddr is the address the group socket binds to: the wildcard
+// address; the receiver checks each datagram's destination (Packet.Dst).
+func groupBindAddr(_ netip.Addr, port uint16) netip.AddrPort {
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
+}
+
+// controlGroup sets nothing on this platform: only one socket per host can
+// bind the port.
+func controlGroup(_, _ string, _ syscall.RawConn) error { return nil }
+
+// controlUnicast sets nothing on this platform.
+func controlUnicast(_, _ string, _ syscall.RawConn) error { return nil }

@@ -1,0 +1,35 @@
+//go:build unix && !linux
+
+package mcast
+
+import (
+	"net/netip"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// groupBindAddr is the address the group socket binds to: the wildcard
+// address outside Linux; the receiver checks each datagram's destination (Packet.Dst).
+func groupBindAddr(_ netip.Addr, port uint16) netip.AddrPort {
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
+}
+
+// controlGroup sets SO_REUSEADDR and SO_REUSEPORT (this platform's
+// constants) so several sockets (engines) share a host and a port.
+func controlGroup(_, _ string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); serr != nil {
+			return
+		}
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+// controlUnicast needs nothing here.
+func controlUnicast(_, _ string, _ syscall.RawConn) error { return nil }
