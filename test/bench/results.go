@@ -144,15 +144,14 @@ func (r *results) markdown() string {
 	w("| Other load (CPU busy over 2 s while nothing of this run ran), before / after | %.0f%% / %.0f%% |\n\n", 100*r.LoadStart, 100*r.LoadEnd)
 
 	w("## How it runs\n\n")
-	w("`test/bench` builds `go-discover-mcgossip` and starts a `internal/lab` LAN: network namespaces on one Linux\n")
-	w("bridge (multicast snooping off, so multicast reaches every port), nothing routed outside. Host 1 runs every\n")
-	w("lookup, host 2 floods, hosts 3-%d carry the responders, three more hosts hold the idle agents of the footprint\n", hostResponder-1+c.hosts)
-	w("and their peers.\n")
-	w("Everything that opens a socket is a process started inside a lab host (the benchmark program itself as a\n")
-	w("worker, or the built binary), or a Go benchmark under `internal/netns`; the orchestrator opens none. `make\n")
-	w("bench` closes the lab (namespaces and the processes in them) at the end, on failure and on Ctrl-C. It needs\n")
-	w("root (namespaces), iproute2 and nftables; `make bench BENCHARGS=-quick` is a shorter smoke run, and\n")
-	w("`go run ./test/bench -h` lists the options (runs per cell, N, loss levels, windows, sections).\n\n")
+	w("`test/bench` builds `go-discover-mcgossip` and starts an `internal/lab` LAN (network namespaces on one\n")
+	w("bridge, nothing routed outside): host 1 looks up, host 2 floods, hosts 3-%d carry the responders. `go run\n", hostResponder-1+c.hosts)
+	w("./bench -h` in `test/` lists the options.\n\n")
+	w("**Reading.** Latency is the time a cold lookup takes, *found* the share of the responders it returned;\n")
+	w("mdns waits out its `timeout` by design. The codec rows are ns, bytes and allocations per operation on one\n")
+	w("core. The flood rows show what an outsider's traffic costs the victim and whether its lookups stay complete.\n")
+	w("The plugin rows compare the same lookups in process and through the plugin. Figures vary with the machine's\n")
+	w("other load (see the table above); compare runs of the same machine.\n\n")
 
 	r.writeTargets(w)
 	r.writeLatency(w)
@@ -392,19 +391,9 @@ func (r *results) writeLatency(w func(string, ...any)) {
 		return
 	}
 	w("## 1. Discovery latency and completeness\n\n")
-	w("Cold lookups from host 1 against N responders. **mcgossip**: `Provider.Addrs` with `%s` (every default:\n", mcgArgs)
-	w("no cookie, default group and port, `timeout=5s`), a fresh `mcgossip.Provider` per lookup (so a fresh engine:\n")
-	w("sockets, join, query, answers, `Close` with its leave), %d lookups per cell in one process after one more\n", c.runs)
-	w("lookup that is reported apart (the first one of a process also derives the key). Up to 10 responders are\n")
-	w("`go-discover-mcgossip agent` processes, one per host; beyond that each of %d hosts runs one process with\n", c.hosts)
-	w("its share of engines (advertising `ip:port`, so each is a separate address). **mdns**: go-discover's\n")
-	w("`provider/mdns` (`Addrs` with `service=%s`, `timeout=%s`, v4 and v6 on) against hashicorp/mdns v1.0.7\n", mdnsService, c.mdnsTimeout)
-	w("servers, split over the same hosts; %d lookups per cell without loss, %d with loss, and %d per N with the\n", c.mdnsRuns, c.mdnsLossRuns, c.mdnsDefRuns)
-	w("provider's defaults (`timeout=5s`). *Found* is the mean share of the N responders a lookup returned and, in\n")
-	w("brackets, the lookups that returned all N. *Loss*: every responder host drops that share of the packets it\n")
-	w("receives and, independently, of those it sends (lab `SetLoss`, nftables `numgen random`), so each datagram\n")
-	w("between the querier and a responder host is lost with that probability; engines sharing a host share the\n")
-	w("draw for a multicast query. The ratio is mdns's median over mcgossip's.\n\n")
+	w("Cold lookups from host 1 against N responders: mcgossip `Provider.Addrs` with `%s` (%d lookups a cell, a\n", mcgArgs, c.runs)
+	w("fresh provider each); go-discover's mdns provider with `service=%s`, `timeout=%s`. *Loss*: each responder\n", mdnsService, c.mdnsTimeout)
+	w("host drops that share of the packets each way. *Found*: mean share found (lookups that found all N).\n\n")
 
 	w("| N | loss | mcgossip median | p95 | found | mdns provider (%s) median | p95 | found | ratio | hashicorp/mdns, buffered: found |\n", c.mdnsTimeout)
 	w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -444,7 +433,6 @@ func (r *results) writeLatency(w func(string, ...any)) {
 			cellMs(cl, okc, median), cellMs(cl, okc, p95), foundOK(cl, okc), cellMs(f, okf, median), foundOK(f, okf))
 	}
 	w("\n")
-	r.readLatency(w)
 }
 
 func foundOK(r latencyRow, ok bool) string {
@@ -466,9 +454,7 @@ func (r *results) writeCodec(w func(string, ...any)) {
 		return
 	}
 	w("## 2. Codec and receive path\n\n")
-	w("The Go benchmarks of the codec (`provider/mcgossip/wire`), the engine (`provider/mcgossip`: receive path,\n")
-	w("peer table, lookups on `lo`) and the plugin (`plugin`: lookups in process and through the plugin), run as `go test -run '^$' -bench . -benchmem -cpu 1 -count 1 -benchtime %s <pkg>`: one core\n", r.Config.benchtime)
-	w("(GOMAXPROCS=1). Packages that open sockets run inside a private namespace (`internal/netns`).\n\n")
+	w("`go test -run '^$' -bench . -benchmem -cpu 1 -benchtime %s` of the codec, the engine and the plugin.\n\n", r.Config.benchtime)
 	w("| package | benchmark | ns/op | B/op | allocs/op | other |\n|---|---|---:|---:|---:|---|\n")
 	for _, run := range r.Codec {
 		pkg := strings.TrimPrefix(run.Pkg, "./")
@@ -492,7 +478,6 @@ func (r *results) writeCodec(w func(string, ...any)) {
 		}
 	}
 	w("\n")
-	r.readCodec(w)
 }
 
 func (r *results) writeFlood(w func(string, ...any)) {
@@ -501,18 +486,8 @@ func (r *results) writeFlood(w func(string, ...any)) {
 	}
 	c := r.Config
 	w("## 3. Flood\n\n")
-	w("Host 2 tries to send %d datagrams/s (sendmmsg batches of up to 64, paced every 0.2 ms; *sent/s* is what it\n", c.floodRate)
-	w("achieved) to the group `%s` while host 1,\n", mcgGroup)
-	w("the victim, runs cold lookups back to back for %s (`provider=mcgossip cookie=…`, a fresh Provider each) against\n", c.floodDur)
-	w("%d engines on host 3 with the same cookie. Traffic: *garbage* is random bytes (20-300, mostly failing the\n", c.floodN)
-	w("magic check); *foreign* is valid datagrams sealed under another cookie's key (dropped at the key-id lookup);\n")
-	w("*forged* copies the victim's key id (visible on the wire) into a valid header with a random ciphertext, so\n")
-	w("every datagram costs an AEAD open before it is dropped — the worst an outsider can do. The victim's CPU is its\n")
-	w("process's utime+stime (`/proc/self/stat`) over the window; *received* is the UDP datagrams the kernel delivered\n")
-	w("to sockets in the victim's namespace (`/proc/net/snmp` InDatagrams), *buffer drops* those it dropped on a full\n")
-	w("receive buffer (RcvbufErrors). During the flood only hosts 1-3 are on the bridge and host 3 drops the\n")
-	w("flooder's packets at ingress: on a real LAN the other members are other machines; here they would share the\n")
-	w("victim's cores.\n\n")
+	w("Host 2 sends up to %d datagrams/s to `%s` (garbage, another cookie's, or forged with the victim's key id)\n", c.floodRate, mcgGroup)
+	w("while host 1 runs lookups for %s against %d engines on host 3.\n\n", c.floodDur, c.floodN)
 	w("| traffic | sent/s | received/s (victim) | buffer drops | victim CPU (one core), in kernel | flooder CPU | machine busy (softirq) | lookups | median | p95 | found |\n")
 	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, f := range r.Flood {
@@ -528,7 +503,6 @@ func (r *results) writeFlood(w func(string, ...any)) {
 			100*f.Busy, 100*f.Softirq, len(f.Lookup.Shares), cellMs(f.Lookup, true, median), cellMs(f.Lookup, true, p95), foundOK(f.Lookup, true))
 	}
 	w("\n")
-	r.readFlood(w)
 }
 
 func (r *results) writePlugin(w func(string, ...any)) {
@@ -537,13 +511,8 @@ func (r *results) writePlugin(w func(string, ...any)) {
 		return
 	}
 	w("## 4. Plugin overhead\n\n")
-	w("From host 1 against %d agents, `%s`, the same lookups in process (`mcgossip.Provider`) and through the\n", p.N, p.Args)
-	w("plugin (`plugin.NewProvider` on the built binary, which serves mcgossip when launched by a host), alternating.\n")
-	w("*Cold*: a fresh provider per lookup — in process a new engine; through the plugin also a new plugin process,\n")
-	w("its handshake (AutoMTLS) and gRPC connection. *Warm*: one provider, reused (one warm-up lookup first).\n")
-	w("`expect=%d` makes a lookup return as soon as every responder is known, which takes most of the answer-timing\n", p.N)
-	w("noise out of the difference; `announce=false` (an observer) keeps the worker's two providers from finding each\n")
-	w("other. %d lookups per path.\n\n", r.Config.pluginRuns)
+	w("From host 1 against %d agents, `%s`, in process and through the plugin; cold: a fresh provider (and plugin\n", p.N, p.Args)
+	w("process) a lookup, warm: one reused. %d lookups a path.\n\n", r.Config.pluginRuns)
 	w("| path | median | p95 | found |\n|---|---:|---:|---:|\n")
 	for _, l := range []string{plugInCold, plugOutCold, plugInWarm, plugOutWarm} {
 		row, ok := p.Rows[l]
@@ -557,7 +526,6 @@ func (r *results) writePlugin(w func(string, ...any)) {
 	if p.Err != "" {
 		w("The plugin measurement reported: %s\n\n", firstLine(p.Err))
 	}
-	r.readPlugin(w)
 }
 
 func (r *results) writeFootprint(w func(string, ...any)) {
@@ -602,12 +570,9 @@ func (r *results) writeFootprint(w func(string, ...any)) {
 		w("System calls a minute of the idle agent alone (`strace -f -c` for %s after its window): %s.\n\n",
 			a.SyscallsWindow, strings.Join(parts, ", "))
 	}
-	w("Each idle agent is `go-discover-mcgossip agent` with its defaults but for a group of its own (`multicast_addr=%s\n", footprintAddr)
-	w("port=%s`, with %d engines on another host announcing in it; and `%s:%s`, alone), on a host of its own. The\n", footprintPort, footprintPeers, footprintAloneAddr, footprintAlonePort)
-	w("window starts 5 s after the agent, once its start-up burst is over. The agents run while the other sections\n")
-	w("do: their traffic is in other groups, which the agents' hosts do not join, and the CPU counted is the agent's\n")
-	w("own (the kernel charges a process for its own system calls, not for packets it never receives).\n\n")
-	r.readFootprint(w)
+	w("Each idle agent runs with its defaults in a group of its own (`%s:%s` with %d peers announcing, `%s:%s`\n",
+		footprintAddr, footprintPort, footprintPeers, footprintAloneAddr, footprintAlonePort)
+	w("alone), measured over its window after its start-up burst.\n\n")
 }
 
 // summary is the short text printed at the end of a run.
