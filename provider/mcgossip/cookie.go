@@ -7,7 +7,10 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // CookieEnv is the environment variable ParseConfig reads the cookie from
@@ -99,4 +102,37 @@ func readCookieFile(path string) ([]string, error) {
 		return nil, fmt.Errorf("holds %d cookies; at most %d are accepted (the current one and %d older ones)", len(cookies), MaxCookies, MaxCookies-1)
 	}
 	return cookies, nil
+}
+
+// minCookieLen is the cookie length, in characters, under which the engine
+// warns that the cookie is short.
+const minCookieLen = 16
+
+// keygenHint tells where a good cookie comes from.
+const keygenHint = "(go-discover-mcgossip keygen makes one)"
+
+// cookieWarning returns a one-line warning, for the engine to log once,
+// when the cookie leaves the group open or is easy to guess offline from a
+// captured datagram; "" for a good cookie. It never repeats the cookie.
+func cookieWarning(cookie string) string {
+	if cookie == "" {
+		return "no cookie set: the group is open, any host on the network can join it and read its announcements; set a cookie " + keygenHint + " to keep clusters apart"
+	}
+	var warn []string
+	n := utf8.RuneCountInString(cookie)
+	if n < minCookieLen {
+		warn = append(warn, "the cookie is short ("+strconv.Itoa(n)+" characters): a captured datagram lets an attacker guess it offline; use at least "+strconv.Itoa(minCookieLen)+" random characters "+keygenHint)
+	} else {
+		seen := make(map[rune]struct{}, n)
+		for _, r := range cookie {
+			seen[r] = struct{}{}
+		}
+		if len(seen) < 8 {
+			warn = append(warn, "the cookie has only "+strconv.Itoa(len(seen))+" distinct characters: it is easy to guess; use random characters "+keygenHint)
+		}
+	}
+	if strings.TrimFunc(cookie, unicode.IsSpace) != cookie {
+		warn = append(warn, "the cookie has leading or trailing white space, which is part of the secret; check that every node uses the same cookie")
+	}
+	return strings.Join(warn, "; ")
 }

@@ -190,7 +190,7 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport) (*Engine, e
 		tr.close()
 		return nil, fmt.Errorf("discover-mcgossip: cannot make an instance id: %w", err)
 	}
-	if w := wire.CookieWarning(cfg.Cookie); w != "" {
+	if w := cookieWarning(cfg.Cookie); w != "" {
 		g.printf(levelWarn, "%s", w)
 	}
 	role := "observing (announce=false)"
