@@ -72,15 +72,6 @@ type (
 	grpcStatuser     interface{ GRPCStatus() *status.Status }
 )
 
-// answerKey is a trailer the plugin sets on an error it (or its provider)
-// returned, so the host can tell a provider's answer from a transport
-// failure with the same status code.
-const answerKey = "x-discover-plugin-answer"
-
-// loggedKey is a trailer the plugin sets when it logged the end-of-call
-// line of an Addrs call (see callEndMsg), which the host then waits for.
-const loggedKey = "x-discover-plugin-logged"
-
 // codeOf maps a provider error to a gRPC status code: a GRPCStatus method
 // anywhere in the chain wins, then context errors, then the errdefs marker
 // methods, then errors.ErrUnsupported; anything else is Unknown.

@@ -359,6 +359,9 @@ func (p *RemoteProvider) start(client *goplugin.Client) (*stub, error) {
 				p.base, p.path, fileSHA256(p.path), hex.EncodeToString(p.o.sha256)),
 			Err: err,
 		}
+	// go-plugin (v1.8) has a sentinel for a checksum mismatch, but reports a
+	// version mismatch only as text (fmt.Errorf in client.go), so that text
+	// is what tells it.
 	case strings.Contains(err.Error(), "incompatible API version"),
 		strings.Contains(err.Error(), "incompatible core API version"),
 		strings.Contains(err.Error(), "unsupported plugin protocol"):

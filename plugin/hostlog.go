@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"log"
@@ -168,14 +167,37 @@ func quoteValue(v interface{}) string {
 }
 
 // hostLogger is the hclog.Logger go-plugin's client of one plugin process
-// logs to (its own lines and the plugin's stderr lines). It routes them
-// through a logRouter and remembers how the process exited.
+// logs to (its own lines and the plugin's stderr lines): an hclog
+// InterceptLogger that writes nothing itself and whose sink routes every
+// entry through a logRouter and remembers how the process exited. Named,
+// With and the standard loggers (InferLevels reads "[LEVEL]" prefixes) are
+// hclog's; sub-loggers share the sink.
 type hostLogger struct {
-	r       *logRouter
-	name    string
-	implied []interface{}
-	exit    *exitNote
+	hclog.InterceptLogger
+	exit *exitNote
 }
+
+var _ hclog.Logger = (*hostLogger)(nil)
+
+func newHostLogger(r *logRouter, name string) *hostLogger {
+	l := hclog.NewInterceptLogger(&hclog.LoggerOptions{
+		Name: name,
+		// Trace, so that go-plugin forwards every line of the plugin: a
+		// provider's lines go to the caller's logger whatever their level,
+		// as they would in process; the router filters the other lines at
+		// the RemoteProvider's level (WithLogLevel).
+		Level:  hclog.Trace,
+		Output: io.Discard,
+	})
+	s := &routerSink{r: r, exit: &exitNote{}}
+	l.RegisterSink(s)
+	return &hostLogger{InterceptLogger: l, exit: s.exit}
+}
+
+// SetLevel does nothing: the level belongs to the RemoteProvider
+// (WithLogLevel), and go-plugin must keep forwarding every line. (Loggers
+// from Named or With are hclog's own; go-plugin does not set their level.)
+func (h *hostLogger) SetLevel(hclog.Level) {}
 
 // exitNote records go-plugin's "plugin process exited" error of a process.
 type exitNote struct {
@@ -195,137 +217,24 @@ func (e *exitNote) get() string {
 	return e.err
 }
 
-var _ hclog.Logger = (*hostLogger)(nil)
-
-func newHostLogger(r *logRouter, name string) *hostLogger {
-	return &hostLogger{r: r, name: name, exit: &exitNote{}}
+// routerSink is the sink of a hostLogger.
+type routerSink struct {
+	r    *logRouter
+	exit *exitNote
 }
 
-// Log routes one entry.
-func (h *hostLogger) Log(level hclog.Level, msg string, args ...interface{}) {
-	all := args
-	if len(h.implied) > 0 {
-		all = append(append([]interface{}{}, h.implied...), args...)
-	}
+// Accept routes one entry; args include the logger's implied arguments.
+// go-plugin tells how the process exited only in a log line, so the line
+// is where the exit status is read from.
+func (s *routerSink) Accept(name string, level hclog.Level, msg string, args ...interface{}) {
 	if msg == "plugin process exited" {
 		status := "exit status 0"
-		for i := 0; i+1 < len(all); i += 2 {
-			if all[i] == "error" {
-				status = fmt.Sprint(all[i+1])
+		for i := 0; i+1 < len(args); i += 2 {
+			if args[i] == "error" {
+				status = fmt.Sprint(args[i+1])
 			}
 		}
-		h.exit.set(status)
+		s.exit.set(status)
 	}
-	h.r.emit(level, h.name, msg, all)
-}
-
-// Trace logs at Trace.
-func (h *hostLogger) Trace(msg string, args ...interface{}) { h.Log(hclog.Trace, msg, args...) }
-
-// Debug logs at Debug.
-func (h *hostLogger) Debug(msg string, args ...interface{}) { h.Log(hclog.Debug, msg, args...) }
-
-// Info logs at Info.
-func (h *hostLogger) Info(msg string, args ...interface{}) { h.Log(hclog.Info, msg, args...) }
-
-// Warn logs at Warn.
-func (h *hostLogger) Warn(msg string, args ...interface{}) { h.Log(hclog.Warn, msg, args...) }
-
-// Error logs at Error.
-func (h *hostLogger) Error(msg string, args ...interface{}) { h.Log(hclog.Error, msg, args...) }
-
-// IsTrace reports whether untagged Trace lines are kept.
-func (h *hostLogger) IsTrace() bool { return h.r.level <= hclog.Trace }
-
-// IsDebug reports whether untagged Debug lines are kept.
-func (h *hostLogger) IsDebug() bool { return h.r.level <= hclog.Debug }
-
-// IsInfo reports whether untagged Info lines are kept.
-func (h *hostLogger) IsInfo() bool { return h.r.level <= hclog.Info }
-
-// IsWarn reports whether untagged Warn lines are kept.
-func (h *hostLogger) IsWarn() bool { return h.r.level <= hclog.Warn }
-
-// IsError reports whether untagged Error lines are kept.
-func (h *hostLogger) IsError() bool { return h.r.level <= hclog.Error }
-
-// ImpliedArgs returns the key/value pairs added by With.
-func (h *hostLogger) ImpliedArgs() []interface{} { return h.implied }
-
-// With returns a logger that adds args to every entry.
-func (h *hostLogger) With(args ...interface{}) hclog.Logger {
-	c := *h
-	c.implied = append(append([]interface{}{}, h.implied...), args...)
-	return &c
-}
-
-// Name returns the logger's name.
-func (h *hostLogger) Name() string { return h.name }
-
-// Named returns a logger whose name has name appended.
-func (h *hostLogger) Named(name string) hclog.Logger {
-	c := *h
-	if c.name != "" {
-		c.name += "." + name
-	} else {
-		c.name = name
-	}
-	return &c
-}
-
-// ResetNamed returns a logger named name.
-func (h *hostLogger) ResetNamed(name string) hclog.Logger {
-	c := *h
-	c.name = name
-	return &c
-}
-
-// SetLevel does nothing: the level belongs to the RemoteProvider (WithLogLevel).
-func (h *hostLogger) SetLevel(hclog.Level) {}
-
-// GetLevel returns Trace, so that go-plugin forwards every line of the
-// plugin: a provider's lines go to the caller's logger whatever their level,
-// as they would in process; the router filters the other lines.
-func (h *hostLogger) GetLevel() hclog.Level { return hclog.Trace }
-
-// StandardLogger returns a *log.Logger writing to this logger.
-func (h *hostLogger) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Logger {
-	return log.New(h.StandardWriter(opts), "", 0)
-}
-
-// StandardWriter returns a writer whose lines are logged, at the level of
-// their "[LEVEL]" prefix when opts.InferLevels is set, else at Info.
-func (h *hostLogger) StandardWriter(opts *hclog.StandardLoggerOptions) io.Writer {
-	infer := opts != nil && opts.InferLevels
-	return writerFunc(func(p []byte) (int, error) {
-		s := string(bytes.TrimRight(p, " \t\n"))
-		level := hclog.Info
-		if infer {
-			level, s = inferLevel(s)
-		}
-		h.Log(level, s)
-		return len(p), nil
-	})
-}
-
-// writerFunc is an io.Writer made of a func.
-type writerFunc func([]byte) (int, error)
-
-// Write calls f.
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-// inferLevel reads a "[LEVEL]" prefix as hclog's InferLevels does.
-func inferLevel(s string) (hclog.Level, string) {
-	for _, p := range []struct {
-		prefix string
-		level  hclog.Level
-	}{
-		{"[TRACE]", hclog.Trace}, {"[DEBUG]", hclog.Debug}, {"[INFO]", hclog.Info},
-		{"[WARN]", hclog.Warn}, {"[ERROR]", hclog.Error}, {"[ERR]", hclog.Error},
-	} {
-		if strings.HasPrefix(s, p.prefix) {
-			return p.level, strings.TrimSpace(s[len(p.prefix):])
-		}
-	}
-	return hclog.Info, s
+	s.r.emit(level, name, msg, args)
 }

@@ -17,16 +17,6 @@ import (
 	discoverv1 "github.com/mcgossip/go-discover-mcgossip/plugin/proto/discover/v1"
 )
 
-// logIDKey is the hclog key that tags a provider's log lines with the log_id
-// of the host's call, so the host routes them to that call's logger.
-const logIDKey = "discover_plugin_call"
-
-// callEndMsg is the message of the line a plugin logs, tagged with the
-// call's log id, after the provider's Addrs returned and before the answer:
-// the host waits for it, so that the provider's lines reach the caller's
-// logger before Addrs returns, as they do in process.
-const callEndMsg = "discover-plugin: end of call"
-
 // server is the plugin side of the ProviderService: it runs the calls of
 // the host on the providers.
 type server struct {

@@ -1,3 +1,6 @@
+// The plugin protocol: the handshake, the versions, and the markers host
+// and plugin exchange.
+
 package plugin
 
 import (
@@ -16,6 +19,28 @@ const ProtocolVersion = 1
 // pluginName is the name of the one go-plugin plugin a binary serves; it
 // carries every provider of the binary.
 const pluginName = "discover"
+
+// The markers host and plugin exchange beside the ProviderService's
+// messages.
+const (
+	// logIDKey is the hclog key that tags a provider's log lines with the
+	// log_id of the host's call, so the host routes them to that call's
+	// logger.
+	logIDKey = "discover_plugin_call"
+	// callEndMsg is the message of the line a plugin logs, tagged with the
+	// call's log id, after the provider's Addrs returned and before the
+	// answer: the host waits for it, so that the provider's lines reach the
+	// caller's logger before Addrs returns, as they do in process.
+	callEndMsg = "discover-plugin: end of call"
+	// answerKey is a gRPC trailer the plugin sets on an error it (or its
+	// provider) returned, so the host can tell a provider's answer from a
+	// transport failure with the same status code.
+	answerKey = "x-discover-plugin-answer"
+	// loggedKey is a gRPC trailer the plugin sets when it logged the
+	// end-of-call line of an Addrs call (see callEndMsg), which the host
+	// then waits for.
+	loggedKey = "x-discover-plugin-logged"
+)
 
 // Handshake is the go-plugin handshake of go-discover provider plugins. The
 // host sets the magic cookie in the plugin's environment; a binary seeing it
