@@ -25,7 +25,7 @@ func TestGoDiscover(t *testing.T) {
 		c := loConfig(port, true)
 		ap := netip.MustParseAddrPort(a)
 		c.Advertise, c.AdvertisePort = ap.Addr(), ap.Port()
-		startLo(t, c, nil)
+		startOn(t, nil, c, nil)
 	}
 	p := &mcgossip.Provider{}
 	defer p.Close()

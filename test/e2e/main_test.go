@@ -36,17 +36,6 @@ func loConfig(port int, announce bool) *mcgossip.Config {
 	return c
 }
 
-// startLo starts an engine in the test's namespace, closed with the test.
-func startLo(t testing.TB, cfg *mcgossip.Config, l *log.Logger) *mcgossip.Engine {
-	t.Helper()
-	e, err := mcgossip.NewEngine(cfg, l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return e
-}
-
 // logBuf collects log lines; wait blocks until one contains a string.
 type logBuf struct {
 	mu      sync.Mutex
@@ -116,16 +105,6 @@ func addrsOf(peers []mcgossip.Peer) []string {
 	var out []string
 	for _, p := range peers {
 		out = append(out, p.String())
-	}
-	return out
-}
-
-func nonZero(m map[string]uint64) map[string]uint64 {
-	out := map[string]uint64{}
-	for k, v := range m {
-		if v != 0 {
-			out[k] = v
-		}
 	}
 	return out
 }
