@@ -75,8 +75,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"cookie_file missing", map[string]string{"cookie_file": missing}, []string{`invalid cookie_file "` + missing + `"`, "must be a readable file", "no such file"}},
 		{"cookie_file blank", map[string]string{"cookie_file": emptyFile}, []string{`invalid cookie_file "` + emptyFile + `"`, "first non-empty line", "empty or blank"}},
 		{"cookie_file many", map[string]string{"cookie_file": manyFile}, []string{`invalid cookie_file "` + manyFile + `"`, "holds 9 cookies", "at most 8"}},
-		{"cookie_file big", map[string]string{"cookie_file": bigFile}, []string{`invalid cookie_file "` + bigFile + `"`, "at most 65536 bytes"}},
-		{"cookie_file dir", map[string]string{"cookie_file": t.TempDir()}, []string{"invalid cookie_file", "must be a readable file"}},
+		{"cookie_file big", map[string]string{"cookie_file": bigFile}, []string{`invalid cookie_file "` + bigFile + `"`, "is 71680 bytes long; must be at most 65536 bytes"}},
+		{"cookie_file dir", map[string]string{"cookie_file": t.TempDir()}, []string{"invalid cookie_file", "must be a regular file, not a directory"}},
+		{"cookie_file device", map[string]string{"cookie_file": os.DevNull}, []string{`invalid cookie_file "` + os.DevNull + `"`, "must be a regular file, not a device"}},
 		{"advertise empty", map[string]string{"advertise": ""}, []string{`invalid advertise ""`, `"ip", "ip:port" or ":port"`}},
 		{"advertise text", map[string]string{"advertise": "node1"}, []string{`invalid advertise "node1"`}},
 		{"advertise unspecified", map[string]string{"advertise": "0.0.0.0"}, []string{`invalid advertise "0.0.0.0"`, "not unspecified"}},
@@ -107,6 +108,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown key", map[string]string{"prot": "1"}, []string{`unknown key "prot" (did you mean "port"?)`, "accepted keys are advertise, announce, cookie, cookie_file, expect, iface, if_addr, interval, multicast_addr, multicast_ttl, name, port, provider, stable, timeout, ttl"}},
 		{"unknown keys", map[string]string{"zzz": "1", "multicast_address": "x", "port": "1"}, []string{`unknown keys "multicast_address" (did you mean "multicast_addr"?), "zzz": accepted keys are`}},
 		{"tag of another provider", map[string]string{"provider": "mcgossip", "tag_key": "x"}, []string{`unknown key "tag_key"`}},
+		// cookie=horse SECRETbattery=SECRETstaple, as go-discover parses it:
+		// the unknown key may be the tail of an unquoted cookie.
+		{"unknown key beside a cookie", map[string]string{"cookie": "horse", "SECRETbattery": "SECRETstaple"}, []string{"an unknown key, not shown because it may be part of the cookie", "double-quote a cookie", "accepted keys are advertise"}},
+		{"unknown keys beside a cookie", map[string]string{"cookie": "horse", "SECRETa": "1", "SECRETb": "2"}, []string{"2 unknown keys, not shown"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

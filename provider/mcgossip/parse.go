@@ -67,7 +67,13 @@ var configKeys = []string{
 // the MCGOSSIP_COOKIE environment variable, in that order; cookie and
 // cookie_file together are an error. Cookie values never appear in errors.
 func ParseConfig(args map[string]string) (*Config, error) {
-	c, err := parseConfig(args)
+	return parseConfigWith(args, readCookies)
+}
+
+// parseConfigWith is ParseConfig with the cookie_file reader given
+// (a Provider remembers its files).
+func parseConfigWith(args map[string]string, readFile func(string) ([]string, error)) (*Config, error) {
+	c, err := parseConfig(args, readFile)
 	if err != nil {
 		return nil, &ConfigError{err: err}
 	}
@@ -90,7 +96,7 @@ func (e *ConfigError) Unwrap() error { return e.err }
 // errdefs convention, so a plugin host receives it as InvalidArgument.
 func (e *ConfigError) InvalidParameter() {}
 
-func parseConfig(args map[string]string) (*Config, error) {
+func parseConfig(args map[string]string, readFile func(string) ([]string, error)) (*Config, error) {
 	var unknown []string
 	for k := range args {
 		if !slices.Contains(configKeys, k) {
@@ -99,13 +105,16 @@ func parseConfig(args map[string]string) (*Config, error) {
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
+		if _, ok := args["cookie"]; ok {
+			return nil, hiddenKeyError(len(unknown))
+		}
 		return nil, unknownKeyError(unknown)
 	}
 	c := DefaultConfig()
 	if err := c.set(args); err != nil {
 		return nil, err
 	}
-	if err := parseCookie(c, args); err != nil {
+	if err := parseCookie(c, args, readFile); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -227,6 +236,18 @@ func unknownKeyError(keys []string) error {
 	b.WriteString(": accepted keys are ")
 	b.WriteString(strings.Join(configKeys, ", "))
 	return errors.New(b.String())
+}
+
+// hiddenKeyError is the error of n unknown keys beside a cookie: they may
+// be words of the cookie itself (a cookie with a space and an '=' that
+// was not quoted), so they are not shown.
+func hiddenKeyError(n int) error {
+	what := "an unknown key"
+	if n > 1 {
+		what = fmt.Sprintf("%d unknown keys", n)
+	}
+	return fmt.Errorf("discover-mcgossip: %s, not shown because it may be part of the cookie (double-quote a cookie that has spaces or \"=\", or use cookie_file): accepted keys are %s",
+		what, strings.Join(configKeys, ", "))
 }
 
 // suggest returns the accepted key closest to k, if it is close.

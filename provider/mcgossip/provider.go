@@ -23,17 +23,21 @@ import (
 type Provider struct {
 	mu      sync.Mutex
 	engines map[string]*Engine
+	files   cookieFiles
 }
 
 // Addrs returns the addresses of the peers in the group that share the
 // cookie: "ip", or "ip:port" for a peer that advertises a port, sorted by
 // address, deduplicated, without this provider's own engines (told apart
 // by instance id, not by address: several nodes may share a host). args
-// are go-discover's key=value arguments (see Help). The engine logs to l
+// are go-discover's key=value arguments (see Help). A cookie_file is read
+// once and then only stat'ed: it is read again, and the engine replaced,
+// when its identity (device and inode), size or modification time changed.
+// The engine logs to l
 // from then on, also between calls, until an Addrs call for the same
 // engine gives another logger; a nil l discards the log.
 func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error) {
-	cfg, err := ParseConfig(args)
+	cfg, err := parseConfigWith(args, p.files.read)
 	if err != nil {
 		return nil, err
 	}
