@@ -2,14 +2,15 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
 )
 
 // runAddrs is go-discover's `discover addrs` for mcgossip: one lookup, the
-// addresses on one stdout line separated by single spaces (an empty line if
-// none), errors on stderr. It is an observer unless announce=true is given.
+// addresses on one stdout line separated by single spaces, each once (an
+// empty line if none), errors on stderr. It is an observer unless announce=true is given.
 //
 // Behind go-netaddrs exec= (with -q) stdout holds bare IPs as long as the
 // peers advertise no port, and stderr stays empty on success.
@@ -36,6 +37,10 @@ func runAddrs(e *env) error {
 	for i, p := range peers {
 		out[i] = p.String()
 	}
+	// Several engines on one host (agents, or an embedded provider beside
+	// an agent) are one address: print it once, as Provider.Addrs does.
+	// The peers are sorted by address and port.
+	out = slices.Compact(out)
 	_, err = fmt.Fprintln(e.stdout, strings.Join(out, " "))
 	return err
 }

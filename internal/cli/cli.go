@@ -61,6 +61,11 @@ func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	cmd, rest := rest[0], rest[1:]
 	c, ok := commands[cmd]
 	if !ok {
+		if k, _, isArg := strings.Cut(cmd, "="); isArg {
+			// A key=value argument before any command: its value may be
+			// a cookie, so it is not shown.
+			return usageError(stderr, fmt.Errorf("missing command before %q: key=value arguments come after the command", k+"=<hidden>"))
+		}
 		return usageError(stderr, fmt.Errorf("unknown command %q", cmd))
 	}
 	fs = o.flagSet(cmd)
@@ -205,10 +210,11 @@ func runHelp(e *env) error {
 	return nil
 }
 
-// noArgs returns a usage error if the command got arguments.
+// noArgs returns a usage error if the command got arguments. It does not
+// repeat them: one may be a cookie.
 func noArgs(e *env, cmd string) error {
 	if len(e.args) > 0 {
-		return usageErr{fmt.Errorf("%s takes no arguments, got %q", cmd, strings.Join(e.args, " "))}
+		return usageErr{fmt.Errorf("%s takes no arguments, got %d (not shown)", cmd, len(e.args))}
 	}
 	return nil
 }

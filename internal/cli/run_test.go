@@ -52,7 +52,8 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"-log-level=chatty", "agent"}, `go-discover-mcgossip: invalid -log-level "chatty": must be trace, debug, info, warn, error or off`},
 		{[]string{"-log-level=debug", "keygen"}, "go-discover-mcgossip: flag -log-level does not apply to keygen"},
 		{[]string{"version", "-log-json"}, "go-discover-mcgossip: flag -log-json does not apply to version"},
-		{[]string{"keygen", "16"}, `go-discover-mcgossip: keygen takes no arguments, got "16"`},
+		{[]string{"keygen", "cookie=SECRET"}, "go-discover-mcgossip: keygen takes no arguments, got 1 (not shown)"},
+		{[]string{"cookie=SECRET", "addrs"}, `go-discover-mcgossip: missing command before "cookie=<hidden>": key=value arguments come after the command`},
 	}
 	for _, c := range cases {
 		code, out, errs := run(c.args...)

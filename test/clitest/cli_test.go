@@ -179,6 +179,21 @@ func TestAddrs(t *testing.T) {
 	}
 }
 
+// TestAddrsOnce: two agents on one host and one on another; addrs prints
+// each address once.
+func TestAddrsOnce(t *testing.T) {
+	l := lab.New(t, 3)
+	h := l.Hosts()
+	cookie := keygen(t)
+	for _, host := range []*lab.Host{h[0], h[0], h[1]} {
+		startAgent(t, host, "cookie="+cookie)
+	}
+	r := run(t, h[2], "-q", "addrs", "cookie="+cookie, "expect=3", "stable=2s")
+	if got, want := fields(t, r), hostAddrs(h[0], h[1]); r.code != 0 || !slices.Equal(got, want) {
+		t.Errorf("exit %d, found %q; want each address once, %q", r.code, got, want)
+	}
+}
+
 // TestNetaddrsExec runs addrs exactly as go-netaddrs' exec= does: split on
 // white space, run, exit 0, nothing on stderr, and every stdout field an IP
 // address for net.ParseIP.
