@@ -35,6 +35,7 @@ type config struct {
 	floodRate    int
 	floodDur     time.Duration
 	floodN       int
+	rfloodHosts  int // responder hosts of the responder flood
 	pluginN      int
 	pluginRuns   int
 	benchtime    string
@@ -101,10 +102,11 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&c.floodRate, "flood-rate", 100_000, "flood datagrams per second")
 	fs.DurationVar(&c.floodDur, "flood-dur", 6*time.Second, "measured window of each flood phase")
 	fs.IntVar(&c.floodN, "flood-n", 10, "responders during the flood")
+	fs.IntVar(&c.rfloodHosts, "rflood-hosts", 2, "hosts the responders share in the responder flood (rflood)")
 	fs.IntVar(&c.pluginN, "plugin-n", 10, "responders during the plugin measurement")
 	fs.IntVar(&c.pluginRuns, "plugin-runs", 15, "cold and warm lookups per path in the plugin measurement")
 	fs.StringVar(&c.benchtime, "benchtime", "1s", "go test -benchtime for the codec benchmarks")
-	fs.StringVar(&sections, "sections", "latency,codec,flood,plugin,footprint", "sections to run")
+	fs.StringVar(&sections, "sections", "latency,codec,flood,rflood,plugin,footprint", "sections to run")
 	fs.BoolVar(&quick, "quick", false, "fewer runs and shorter windows (a smoke test, not for the report)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (logs)")
 	if err := fs.Parse(args); err != nil {
@@ -120,11 +122,11 @@ func parseConfig(args []string) (config, error) {
 	c.sections = map[string]bool{}
 	for _, s := range strings.Split(sections, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "latency", "codec", "flood", "plugin", "footprint":
+		case "latency", "codec", "flood", "rflood", "plugin", "footprint":
 			c.sections[s] = true
 		case "":
 		default:
-			return c, fmt.Errorf("-sections: unknown section %q (have latency, codec, flood, plugin, footprint)", s)
+			return c, fmt.Errorf("-sections: unknown section %q (have latency, codec, flood, rflood, plugin, footprint)", s)
 		}
 	}
 	if quick {
@@ -243,7 +245,7 @@ func (b *bench) run() error {
 	b.logf("building go-discover-mcgossip")
 	b.buildBinaries()
 
-	needLab := cfg.sections["latency"] || cfg.sections["flood"] || cfg.sections["plugin"] || cfg.sections["footprint"]
+	needLab := cfg.sections["latency"] || cfg.sections["flood"] || cfg.sections["rflood"] || cfg.sections["plugin"] || cfg.sections["footprint"]
 	var footprint chan struct{}
 	if needLab {
 		n := hostResponder - 1 + cfg.hosts + 3 // querier, flooder, responders, footprint agents and peers
@@ -274,13 +276,20 @@ func (b *bench) run() error {
 			return err
 		}
 	}
-	if cfg.sections["flood"] {
+	if cfg.sections["flood"] || cfg.sections["rflood"] {
 		if footprint != nil {
-			// The flood cuts every host it does not use off the LAN.
+			// The floods cut every host they do not use off the LAN.
 			<-footprint
 			footprint = nil
 		}
+	}
+	if cfg.sections["flood"] {
 		if err := b.runFlood(); err != nil {
+			return err
+		}
+	}
+	if cfg.sections["rflood"] {
+		if err := b.runFloodResponders(); err != nil {
 			return err
 		}
 	}

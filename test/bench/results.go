@@ -17,6 +17,7 @@ type results struct {
 	First     []latencyRow // the first mcgossip lookup of each query process
 	Codec     []goBenchRun
 	Flood     []floodRow
+	RFlood    []rfloodRow // the flood on every host of the group
 	Plugin    *pluginResult
 	Footprint *footprintResult
 	// FootprintAlone is an idle agent without peers.
@@ -157,6 +158,7 @@ func (r *results) markdown() string {
 	r.writeLatency(w)
 	r.writeCodec(w)
 	r.writeFlood(w)
+	r.writeRFlood(w)
 	r.writePlugin(w)
 	r.writeFootprint(w)
 
