@@ -77,11 +77,17 @@ func TestRunConfigErrors(t *testing.T) {
 		{[]string{"watch", "multicast_addr=192.0.2.1"}, `discover-mcgossip: invalid multicast_addr "192.0.2.1"`},
 		{[]string{"agent", "provider=mcgossip", "colour=red"}, `discover-mcgossip: unknown key "colour"`},
 		{[]string{"agent", "announce=false"}, `discover-mcgossip: invalid announce "false"`},
+		// A cookie with spaces, not quoted: no word of it is shown.
+		{[]string{"addrs", "cookie=horse", "battery", "staple"}, "discover-mcgossip: <hidden>: missing '='"},
+		{[]string{"addrs", "cookie=horse", "battery=staple"}, "discover-mcgossip: an unknown key, not shown"},
 	}
 	for _, c := range cases {
 		code, out, errs := run(c.args...)
 		if code != cli.ExitError || out != "" || !strings.HasPrefix(errs, c.msg) || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 1 and one line starting %q", c.args, code, out, errs, c.msg)
+		}
+		if strings.Contains(errs, "battery") || strings.Contains(errs, "staple") {
+			t.Errorf("%q: stderr %q shows a word of the cookie", c.args, errs)
 		}
 	}
 }
