@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keys"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
@@ -144,7 +145,7 @@ func (c *Config) validateFields() error {
 	case !validTTL(c.TTL):
 		return invalid("ttl", strconv.Itoa(c.TTL), acceptTTL)
 	}
-	if err := checkIfaces(c.Interfaces); err != nil {
+	if err := keys.CheckInterfaces(c.Interfaces); err != nil {
 		return invalid("iface", strings.Join(c.Interfaces, ","), err.Error())
 	}
 	if c.Advertise.IsValid() {
@@ -165,7 +166,7 @@ func (c *Config) validateFields() error {
 		{"stable", c.Stable, 0, MaxStable},
 	} {
 		if d.v < d.lo || d.v > d.hi {
-			return invalid(d.key, d.v.String(), acceptDuration(d.lo, d.hi))
+			return invalid(d.key, d.v.String(), keys.AcceptDuration(d.lo, d.hi))
 		}
 	}
 	if !validExpect(c.Expect) {
