@@ -41,6 +41,9 @@ type Settings struct {
 	ReadSize int
 	// Log receives the log lines; nil discards them.
 	Log Logger
+
+	// receiveOnly, set by OpenReceiver, opens no unicast socket.
+	receiveOnly bool
 }
 
 const (
@@ -213,6 +216,10 @@ func Open(s Settings) (_ *Transport, err error) {
 	if len(joined) == 0 {
 		return nil, fmt.Errorf("cannot join %s: no interface is up (%s)", s.Group, strings.Join(t.names(), ", "))
 	}
+	if s.receiveOnly {
+		g.Printf(LevelDebug, "joined %s on %s; receiving only", t.group, strings.Join(joined, ", "))
+		return t, nil
+	}
 
 	lc = net.ListenConfig{Control: controlUnicast}
 	uaddr := netip.AddrPortFrom(s.IfAddr, 0)
@@ -306,9 +313,12 @@ func (t *Transport) setSendIface(u udpIface) error {
 // (from another goroutine) after the group was joined again on an
 // interface that had gone. Call it once.
 func (t *Transport) Start(h Handler, rejoined func(iface string)) {
-	t.wg.Add(3)
+	t.wg.Add(2)
 	go t.readLoop(t.gpc, true, h)
-	go t.readLoop(t.upc, false, h)
+	if t.upc != nil { // not receive-only
+		t.wg.Add(1)
+		go t.readLoop(t.upc, false, h)
+	}
 	go t.scanLoop(rejoined)
 }
 
