@@ -247,7 +247,14 @@ func (c *Checker) probe(ctx context.Context, e *entry, node Node, addr netip.Add
 
 // askEpmd asks epmd on addr for the node's entry.
 func (c *Checker) askEpmd(ctx context.Context, node Node, addr netip.Addr) (epmdEntry, error) {
-	conn, err := c.dial(ctx, "tcp", netip.AddrPortFrom(addr, c.epmdPort).String())
+	return queryEpmd(ctx, c.dial, c.epmdPort, node, addr)
+}
+
+// queryEpmd asks the epmd at addr:port, through dial, for the node's
+// entry.
+func queryEpmd(ctx context.Context, dial func(ctx context.Context, network, address string) (net.Conn, error),
+	port uint16, node Node, addr netip.Addr) (epmdEntry, error) {
+	conn, err := dial(ctx, "tcp", netip.AddrPortFrom(addr, port).String())
 	if err != nil {
 		return epmdEntry{}, fmt.Errorf("libcluster: connecting to epmd for %s: %w", node, err)
 	}

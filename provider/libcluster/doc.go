@@ -1,6 +1,10 @@
-// Package libcluster reads the heartbeats of Elixir libcluster's
-// Cluster.Strategy.Gossip and checks the Erlang cookie of the nodes they
-// name, for the go-discover provider "libcluster" of go-discover-mcgossip.
+// Package libcluster is the go-discover provider "libcluster" of
+// go-discover-mcgossip: it finds the BEAM nodes of an Elixir libcluster
+// Cluster.Strategy.Gossip cluster by the heartbeats they multicast, and
+// with the cluster's Erlang cookie lists only the nodes that share it.
+// Provider is the go-discover provider; Engine listens (it never sends on
+// the group) and keeps the table of nodes; Decoder and Checker are its
+// parts.
 //
 // A heartbeat is the bytes "heartbeat::" followed by the External Term
 // Format of %{node: :"name@host"}, multicast every 1 to 5 seconds; in

@@ -13,7 +13,9 @@
 %%
 %% Usage: escript libcluster_node.escript key=value ...
 %%   name=n@127.0.0.1   start distribution as this node; needs epmd (its
-%%                      port from ERL_EPMD_PORT, default 4369)
+%%                      port from ERL_EPMD_PORT, default 4369). Or start the
+%%                      node as erl does, with ERL_FLAGS="-name n@198.18.0.2
+%%                      -setcookie C" (then leave name= and cookie= out)
 %%   names=long|short   long (-name, the default) or short (-sname) names
 %%   cookie=C           the node's cookie (with name)
 %%   dist_if=127.0.0.1  listen for distribution on this address only
@@ -28,6 +30,9 @@
 %%   timing=stdin|gossip stdin: a heartbeat per "beat" line (the default);
 %%                      gossip: Gossip's timing, one at once, then one after
 %%                      every uniform 1..5000 ms
+%%   listen=true        also receive on the group as Gossip does: a socket
+%%                      bound to 0.0.0.0:port with reuseaddr, joined to the
+%%                      group; prints "heard <size> <source ip>" per datagram
 %%
 %% Lines on standard input: "beat" sends one heartbeat; "nodes" prints the
 %% connected nodes; "quit" (or end of input) stops the node.
@@ -38,15 +43,20 @@
 %%                                   once no connection is pending; N: log
 %%                                   events of level warning and up so far
 %%   nodeup <node> <visible|hidden>, nodedown <node> <visible|hidden>
+%%   heard <size> <source ip>        (listen=true) a datagram on the group
 -mode(compile).
 
 main(Args) ->
     Opts = maps:from_list([split_arg(A) || A <- Args]),
     count_logs(),
-    Node = start_dist(Opts),
+    Node = case is_alive() of
+               true -> alive_dist(Opts);
+               false -> start_dist(Opts)
+           end,
     Sock = open_socket(Opts),
     Target = {ip(maps:get("group", Opts, "230.1.1.251")),
               list_to_integer(maps:get("port", Opts, "45892"))},
+    open_listener(Target, Opts),
     Beat = heartbeat_fun(Node, Opts),
     io:format("ready ~s ~s~n", [Node, erlang:system_info(otp_release)]),
     Self = self(),
@@ -112,6 +122,23 @@ start_dist(#{"node" := Node}) ->
     Node;
 start_dist(_) ->
     fail("give name= (a distributed node) or node= (heartbeats only)", []).
+
+%% alive_dist returns the name the heartbeats carry of a node that erl
+%% started (ERL_FLAGS=-name ...), after start_dist's other steps.
+alive_dist(Opts) ->
+    ok = net_kernel:monitor_nodes(true, [{node_type, all}]),
+    maps:get("node", Opts, atom_to_list(node())).
+
+%% open_listener opens, with listen=true, a socket that receives on the
+%% group with the options Gossip uses.
+open_listener({Group, Port}, #{"listen" := "true"}) ->
+    case gen_udp:open(Port, [binary, {active, true}, {ip, {0, 0, 0, 0}}, {reuseaddr, true},
+                             {multicast_loop, true}, {add_membership, {Group, {0, 0, 0, 0}}}]) of
+        {ok, S} -> S;
+        {error, Why} -> fail("opening the listening socket: ~p", [Why])
+    end;
+open_listener(_, _) ->
+    none.
 
 open_socket(Opts) ->
     If = ip(maps:get("if", Opts, "127.0.0.1")),
@@ -180,6 +207,9 @@ loop(Sock, {Group, Port} = Target, Beat) ->
             loop(Sock, Target, Beat);
         {nodedown, N, Info} ->
             io:format("nodedown ~s ~s~n", [N, proplists:get_value(node_type, Info)]),
+            loop(Sock, Target, Beat);
+        {udp, _, IP, _, Data} ->
+            io:format("heard ~b ~s~n", [byte_size(Data), inet:ntoa(IP)]),
             loop(Sock, Target, Beat)
     end.
 
