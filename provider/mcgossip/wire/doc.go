@@ -233,7 +233,7 @@
 // (all peers must derive the same key from the cookie alone), so it separates
 // this protocol from every other use of the cookie but does not stop a
 // precomputed dictionary against weak cookies; use a long random
-// cookie (CookieWarning flags short ones).
+// cookie (the engine warns about short ones).
 //
 // The key id lets a receiver drop another cluster's datagram with a 4-byte
 // compare before any crypto. It is derived from the stretched key, so it is
@@ -244,7 +244,7 @@
 // DeriveKey caches keys per process, indexed by an HMAC of the cookie under a
 // random per-process secret (the cookie itself is not kept). An empty cookie
 // yields the open-group key: it is public and authenticates nothing but the
-// protocol, so the engine should log CookieWarning once.
+// protocol, so the engine warns about it once.
 //
 // Changing any parameter, salt or info string changes every key id and is a
 // new protocol version.
