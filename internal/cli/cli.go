@@ -80,7 +80,11 @@ func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return usageError(stderr, err)
 	}
 	env := &env{ctx: ctx, opts: o, args: fs.Args(), stdout: stdout, stderr: stderr}
-	if err := c.run(env); err != nil {
+	run := c.run
+	if lc, ok := libclusterCommands[cmd]; ok && env.providerOf() == "libcluster" {
+		run = lc
+	}
+	if err := run(env); err != nil {
 		var ue usageErr
 		if errors.As(err, &ue) {
 			return usageError(stderr, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/mcgossip/go-discover-mcgossip/provider/libcluster"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
 )
 
@@ -14,7 +15,9 @@ Finds the other nodes of a cluster on the local network by authenticated
 multicast. The key=val arguments are a go-discover config string for the
 mcgossip provider: they are joined with spaces and parsed as go-discover
 parses retry_join strings (double quotes for values with spaces or '=').
-provider=mcgossip may be given or left out.
+provider=mcgossip may be given or left out. With provider=libcluster,
+addrs and watch find the BEAM nodes of an Elixir libcluster Gossip cluster
+instead (its keys are listed last).
 
 Commands:
   addrs    Print the addresses of the peers found on one line, separated by
@@ -50,11 +53,13 @@ Examples:
 Exit status: 0 success, 1 error (configuration, network), 2 usage error.
 `
 
-// printUsage writes the usage text and the mcgossip provider's Help to w.
+// printUsage writes the usage text and the providers' Help to w.
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
 	fmt.Fprintln(w)
 	fmt.Fprint(w, (&mcgossip.Provider{}).Help())
+	fmt.Fprintln(w)
+	fmt.Fprint(w, (&libcluster.Provider{}).Help())
 }
 
 // printShortUsage writes the usage text without the provider's Help, after

@@ -55,7 +55,7 @@ func BenchmarkPeerTable(b *testing.B) {
 		insts[i] = newInstance()
 		srcs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 40000)
 		answers[i] = sealed(b, kr, &wire.Message{Type: wire.TypeAnswer, Instance: insts[i], Time: now, Counter: 1,
-			Query: q, Port: 8301, Name: fmt.Sprintf("node-%05d", i)})
+			Query: q, Endpoint4: srcs[i], Port: 8301, Name: fmt.Sprintf("node-%05d", i), Interval: time.Hour, Members: peers})
 	}
 	before := heapInUse()
 	for i, d := range answers {
@@ -77,7 +77,7 @@ func BenchmarkPeerTable(b *testing.B) {
 		t := time.Now()
 		for i := range round {
 			round[i] = sealed(b, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: insts[i], Time: t, Counter: counter,
-				Port: 8301, Name: fmt.Sprintf("node-%05d", i)})
+				Endpoint4: srcs[i], Port: 8301, Name: fmt.Sprintf("node-%05d", i), Interval: time.Hour})
 		}
 	}
 	b.ReportAllocs()
@@ -103,8 +103,8 @@ func BenchmarkPeerTable(b *testing.B) {
 func BenchmarkReceiveForeign(b *testing.B) {
 	e := benchEngine(b)
 	foreign := wire.NewKeyring(wire.NewKey([32]byte{7}))
-	d := sealed(b, foreign, &wire.Message{Type: wire.TypeAnnounce, Instance: newInstance(), Time: time.Now(), Counter: 1})
 	src := netip.MustParseAddrPort("10.2.0.1:40000")
+	d := sealed(b, foreign, msg(wire.TypeAnnounce, newInstance(), 1, src))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -120,7 +120,7 @@ func BenchmarkReceiveForeign(b *testing.B) {
 // receive path.
 func BenchmarkReceiveGarbage(b *testing.B) {
 	e := benchEngine(b)
-	authentic := sealed(b, e.Keyring(), &wire.Message{Type: wire.TypeAnnounce, Instance: newInstance(), Time: time.Now(), Counter: 1})
+	authentic := sealed(b, e.Keyring(), msg(wire.TypeAnnounce, newInstance(), 1, netip.MustParseAddrPort("10.2.0.1:40000")))
 	forged := slices.Clone(authentic)
 	forged[60] ^= 0xff
 	cases := []struct {
@@ -129,7 +129,7 @@ func BenchmarkReceiveGarbage(b *testing.B) {
 	}{
 		{"random", "magic", []byte("\x17\xa2\x00\x91 random bytes of some datagram or other, long enough to look real ...")},
 		{"libcluster", "magic", []byte("heartbeat::\x83t\x00\x00\x00\x01d\x00\x04noded\x00\x0ca@198.18.0.1")},
-		{"short", "short", []byte("mcg\x01\x01")},
+		{"short", "short", []byte("mcg\x02\x01")},
 		{"oversized", "too_large", make([]byte, wire.MaxDatagram+1)},
 		{"forged", "auth", forged},
 	}
@@ -147,6 +147,54 @@ func BenchmarkReceiveGarbage(b *testing.B) {
 				b.Fatalf("%d %s drops, want %d", got, tc.reason, b.N)
 			}
 		})
+	}
+}
+
+// BenchmarkReceiveReplay: the cost of dropping an authentic datagram that
+// was accepted before (a replay): it opens (one AEAD open) and is stopped
+// by the replay store.
+func BenchmarkReceiveReplay(b *testing.B) {
+	e := benchEngine(b)
+	src := netip.MustParseAddrPort("10.2.0.1:40000")
+	d := sealed(b, e.Keyring(), msg(wire.TypeQuery, newInstance(), 1, src))
+	e.Receive(d, src, true)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.Receive(d, src, true)
+	}
+	b.StopTimer()
+	if got := e.Stats().Dropped["replay"]; got != uint64(b.N) {
+		b.Fatalf("%d replay drops, want %d", got, b.N)
+	}
+}
+
+// BenchmarkReceiveQuery: the cost of accepting a fresh query of a looker
+// (an observer records it in the replay store and answers nothing).
+func BenchmarkReceiveQuery(b *testing.B) {
+	e := benchEngine(b)
+	src := netip.MustParseAddrPort("10.2.0.1:40000")
+	inst := newInstance()
+	const batch = 4096
+	round := make([][]byte, batch)
+	counter := uint64(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j := i % batch
+		if j == 0 {
+			b.StopTimer()
+			for k := range round {
+				counter++
+				round[k] = sealed(b, e.Keyring(), msg(wire.TypeQuery, inst, counter, src))
+			}
+			b.StartTimer()
+		}
+		e.Receive(round[j], src, true)
+	}
+	b.StopTimer()
+	if s := e.Stats(); s.DroppedTotal() != 0 {
+		b.Fatalf("drops %v", nonZero(s.Dropped))
 	}
 }
 

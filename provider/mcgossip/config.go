@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keys"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
@@ -47,8 +48,9 @@ type Config struct {
 	// Default "".
 	CookieFile string
 	// Advertise is the address this node announces (key advertise, the ip
-	// part). Default invalid: none; peers use the datagram's source address,
-	// that is the interface's IPv4 address.
+	// part). Default invalid: none; peers list the address of the unicast
+	// endpoint sealed in its datagrams: if_addr, else the IPv4 address of
+	// the interface a datagram leaves on (never the datagram's source).
 	Advertise netip.Addr
 	// AdvertisePort is the port this node announces (key advertise, the
 	// port part). Default 0: none; peers report the bare address.
@@ -60,8 +62,9 @@ type Config struct {
 	// announce). Default true, so a process that embeds the provider stays
 	// discoverable; observers (the CLI's addrs) set it to false.
 	Announce bool
-	// Interval is the heartbeat period, jittered by ±20 % (key interval);
-	// peers silent for three intervals expire. Default 5s.
+	// Interval is the heartbeat period, jittered by ±20 % (key interval).
+	// It travels in the datagrams: peers expire this engine after three of
+	// its intervals of silence, whatever their own. Default 5s.
 	Interval time.Duration
 	// Timeout is the most Addrs (Engine.Discover) blocks (key timeout).
 	// Default 5s, as go-discover's mdns provider.
@@ -74,7 +77,9 @@ type Config struct {
 	// Default 0.
 	Expect int
 	// AnswerJitter is the longest random delay before this engine answers a
-	// query, which spreads the answers of many peers (no key). Default 20ms.
+	// query that asks for no window, which spreads the answers of many
+	// peers; this engine's lookups ask the responders for it as their
+	// window (no key). Default 20ms.
 	AnswerJitter time.Duration
 
 	// rescan is the interface polling period where rtnetlink cannot
@@ -144,7 +149,7 @@ func (c *Config) validateFields() error {
 	case !validTTL(c.TTL):
 		return invalid("ttl", strconv.Itoa(c.TTL), acceptTTL)
 	}
-	if err := checkIfaces(c.Interfaces); err != nil {
+	if err := keys.CheckInterfaces(c.Interfaces); err != nil {
 		return invalid("iface", strings.Join(c.Interfaces, ","), err.Error())
 	}
 	if c.Advertise.IsValid() {
@@ -165,7 +170,7 @@ func (c *Config) validateFields() error {
 		{"stable", c.Stable, 0, MaxStable},
 	} {
 		if d.v < d.lo || d.v > d.hi {
-			return invalid(d.key, d.v.String(), acceptDuration(d.lo, d.hi))
+			return invalid(d.key, d.v.String(), keys.AcceptDuration(d.lo, d.hi))
 		}
 	}
 	if !validExpect(c.Expect) {

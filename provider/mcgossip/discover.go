@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
@@ -49,31 +47,6 @@ func WithExpect(n int) DiscoverOption {
 	return func(o *discoverOptions) { o.expect = n }
 }
 
-// discovery is the state of one running lookup; its fields are guarded by
-// the engine's mu, except sig.
-type discovery struct {
-	queries []wire.QueryID
-	// found: peers that answered one of this lookup's queries.
-	found map[wire.InstanceID]struct{}
-	// seen: the live peers when the lookup started and those that
-	// joined since.
-	seen    map[wire.InstanceID]struct{}
-	news    int       // peers added to seen since the lookup last looked
-	lastNew time.Time // when the last one was
-	// lossy: a peer's first answer in this lookup was to a query after
-	// the first, so datagrams are being lost.
-	lossy bool
-	sig   chan struct{}
-}
-
-// signal wakes the lookup without blocking.
-func (d *discovery) signal() {
-	select {
-	case d.sig <- struct{}{}:
-	default:
-	}
-}
-
 // Discover looks the group up, as Provider.Addrs does: it multicasts a
 // query and collects the answers (each peer answers after a random delay
 // of up to AnswerJitter, unicast). While a round of answers brings new
@@ -104,34 +77,17 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 	o.expect = max(o.expect, 0)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	start := time.Now()
-	d := &discovery{
-		found: make(map[wire.InstanceID]struct{}),
-		seen:  make(map[wire.InstanceID]struct{}),
-		sig:   make(chan struct{}, 1),
-	}
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
+	if e.isClosed() {
 		return nil, ErrClosed
 	}
-	for id, mb := range e.members {
-		if mb.state == PeerAlive {
-			d.seen[id] = struct{}{}
-		}
+	start := e.now()
+	l, ok := watchTable(e.table)
+	if !ok {
+		return nil, ErrClosed
 	}
-	e.discs[d] = struct{}{}
-	e.mu.Unlock()
 	defer func() {
-		e.mu.Lock()
-		delete(e.discs, d)
-		exp := time.Now().Add(queryGrace)
-		for _, q := range d.queries {
-			if pq := e.pending[q]; pq != nil {
-				pq.disc, pq.expires = nil, exp
-			}
-		}
-		e.mu.Unlock()
+		e.table.unwatch(l)
+		e.pending.release(l.queryIDs(), e.now().Add(queryGrace))
 	}()
 
 	window := e.cfg.AnswerJitter + answerGrace
@@ -139,26 +95,22 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 	lastNew := start
 	roundNew := 0
 	emptyRounds := 0
-	sentAt := time.Now()
-	if err := e.query(d); errors.Is(err, ErrClosed) {
+	sentAt := e.now()
+	if err := e.query(l); errors.Is(err, ErrClosed) {
 		return nil, err
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		e.mu.Lock()
-		known := e.knownLocked(d)
-		if d.news > 0 {
-			roundNew += d.news
-			lastNew = d.lastNew
-			d.news = 0
+		st := l.take()
+		if st.news > 0 {
+			roundNew += st.news
+			lastNew = st.lastNew
 		}
-		lossy := d.lossy
-		e.mu.Unlock()
-		if o.expect > 0 && known >= o.expect {
+		if o.expect > 0 && st.known >= o.expect {
 			break
 		}
-		now := time.Now()
+		now := e.now()
 		windowEnd := sentAt.Add(window)
 		var next time.Time
 		switch {
@@ -167,18 +119,18 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 		case roundNew > 0:
 			// New peers turned up: others' answers may have been lost.
 			roundNew, emptyRounds, sentAt = 0, 0, now
-			e.query(d)
+			e.query(l)
 			continue
-		case known > 0 && o.expect == 0 && lossy && emptyRounds < lossRounds:
+		case st.known > 0 && o.expect == 0 && st.lossy && emptyRounds < lossRounds:
 			// An empty round on a lossy network: ask again.
 			emptyRounds++
 			sentAt = now
-			e.query(d)
+			e.query(l)
 			continue
-		case known > 0 && o.expect == 0:
+		case st.known > 0 && o.expect == 0:
 			stableAt := lastNew.Add(o.stable)
 			if !now.Before(stableAt) {
-				return e.result(d, start), nil
+				return e.result(l, start), nil
 			}
 			next = stableAt
 		default:
@@ -190,17 +142,17 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 			}
 			emptyGap = min(2*emptyGap, maxEmptyGap)
 			sentAt = now
-			e.query(d)
+			e.query(l)
 			continue
 		}
 		timer.Reset(next.Sub(now))
 		select {
 		case <-timer.C:
-		case <-d.sig:
+		case <-l.sig:
 		case <-e.done:
 			return nil, ErrClosed
 		case <-ctx.Done():
-			peers := e.result(d, start)
+			peers := e.result(l, start)
 			if err := ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
 				return peers, err
 			}
@@ -212,53 +164,39 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 			return peers, nil
 		}
 	}
-	return e.result(d, start), nil
+	return e.result(l, start), nil
 }
 
-// query multicasts a new query of lookup d.
-func (e *Engine) query(d *discovery) error {
-	q := newQueryID()
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
+// isClosed reports whether Close was called.
+func (e *Engine) isClosed() bool {
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// query multicasts a new query of lookup l, which asks the responders to
+// answer within the engine's AnswerJitter.
+func (e *Engine) query(l *lookup) error {
+	if e.isClosed() {
 		return ErrClosed
 	}
-	d.queries = append(d.queries, q)
-	e.pending[q] = &pendingQuery{disc: d, round: len(d.queries)}
-	e.mu.Unlock()
-	return e.send(wire.TypeQuery, q, netip.AddrPort{})
+	q := newQueryID()
+	e.pending.hold(q, l, l.addQuery(q))
+	var window time.Duration
+	if e.cfg.AnswerJitter >= time.Microsecond {
+		window = e.cfg.AnswerJitter
+	}
+	return e.multicast(wire.TypeQuery, q, window)
 }
 
-// knownLocked counts the live peers of lookup d. e.mu is held.
-func (e *Engine) knownLocked(d *discovery) int {
-	n := 0
-	for id := range d.seen {
-		if mb := e.members[id]; mb != nil && mb.state == PeerAlive {
-			n++
-		}
-	}
-	return n
-}
-
-// result returns lookup d's live peers, and logs the lookup.
-func (e *Engine) result(d *discovery, start time.Time) []Peer {
-	e.mu.Lock()
-	out := make([]Peer, 0, len(d.seen))
-	answered := 0
-	for id, mb := range e.members {
-		if mb.state != PeerAlive {
-			continue
-		}
-		_, ok := d.found[id]
-		if ok {
-			answered++
-		}
-		out = append(out, mb.peer())
-	}
-	queries := len(d.queries)
-	e.mu.Unlock()
-	slices.SortFunc(out, comparePeers)
+// result returns the live peers, and logs the lookup.
+func (e *Engine) result(l *lookup, start time.Time) []Peer {
+	out := e.table.list()
+	answered, queries := l.summary(out)
 	e.log.printf(levelDebug, "lookup found %d peers (%d answered its %d queries) in %v",
-		len(out), answered, queries, time.Since(start).Round(time.Millisecond))
+		len(out), answered, queries, e.now().Sub(start).Round(time.Millisecond))
 	return out
 }

@@ -312,16 +312,17 @@ func TestLoGarbage(t *testing.T) {
 	_, inject := groupSocket(t, port)
 	group := net.UDPAddrFromAddrPort(netip.AddrPortFrom(mcgossip.DefaultMulticastAddr, uint16(port)))
 	foreign := wire.NewKeyring(wire.NewKey([32]byte{9}))
-	foreignMsg := sealed(t, foreign, &wire.Message{Type: wire.TypeAnnounce, Instance: newInstance(), Time: time.Now(), Counter: 1})
+	ep := netip.MustParseAddrPort("127.0.0.1:40000")
+	foreignMsg := sealed(t, foreign, msg(wire.TypeAnnounce, newInstance(), 1, ep))
 	ourID := e.Keyring().Primary().ID()
-	stale := sealed(t, e.Keyring(), &wire.Message{Type: wire.TypeAnnounce, Instance: newInstance(), Time: time.Now().Add(-time.Minute), Counter: 1})
+	stale := sealed(t, e.Keyring(), with(msg(wire.TypeAnnounce, newInstance(), 1, ep), func(m *wire.Message) { m.Time = time.Now().Add(-time.Minute) }))
 	cases := []struct {
 		reason string
 		data   []byte
 	}{
 		{"short", []byte("m")},
 		{"magic", []byte("heartbeat::\x83t\x00\x00\x00\x01d\x00\x04noded\x00\x0ca@198.18.0.1")},
-		{"too_large", append([]byte("mcg\x01"), make([]byte, 1000)...)},
+		{"too_large", append([]byte("mcg\x02"), make([]byte, wire.MaxDatagram)...)},
 		{"version", append([]byte("mcg\x07"), make([]byte, 120)...)},
 		{"unknown_key", foreignMsg},
 		{"auth", append(slices.Clone(foreignMsg[:6]), append(ourID[:], foreignMsg[10:]...)...)},
@@ -572,5 +573,25 @@ func TestLoUnspecifiedSource(t *testing.T) {
 	case e := <-ev:
 		t.Errorf("unexpected %v event: %v", e.Kind, e.Peer)
 	default:
+	}
+}
+
+// TestLoReadBuffer: the sockets ask for a receive buffer sized for floods;
+// when the kernel grants less (no CAP_NET_ADMIN, a low net.core.rmem_max),
+// an announcing engine says so in its log, once.
+func TestLoReadBuffer(t *testing.T) {
+	logs := newLogBuf()
+	e := startLo(t, loConfig(nextPort(), true), logs.logger())
+	got, asked := e.ReadBuffer()
+	t.Logf("asked for %d bytes, granted %d", asked, got)
+	if got <= 0 {
+		t.Fatalf("granted %d bytes", got)
+	}
+	want := 0
+	if got < asked {
+		want = 1
+	}
+	if n := logs.count("[INFO] discover-mcgossip: the kernel capped the receive buffers"); n != want {
+		t.Errorf("%d lines about the capped buffers, want %d:\n%s", n, want, logs)
 	}
 }

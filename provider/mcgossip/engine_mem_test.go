@@ -351,6 +351,39 @@ func newInstance() wire.InstanceID {
 	return id
 }
 
+func newQuery() wire.QueryID {
+	var q wire.QueryID
+	rand.Read(q[:])
+	return q
+}
+
+// msg returns a message of type t from inst, now, with counter c, sealed
+// endpoint ep and what its type requires: an interval of a second in
+// announces and answers, one member in answers, a fresh query id in
+// queries and answers (set Query to answer a given query).
+func msg(t wire.Type, inst wire.InstanceID, c uint64, ep netip.AddrPort) *wire.Message {
+	m := &wire.Message{Type: t, Instance: inst, Time: time.Now(), Counter: c}
+	if t != wire.TypeLeave {
+		m.Endpoint4 = ep
+	}
+	if t == wire.TypeAnnounce || t == wire.TypeAnswer {
+		m.Interval = time.Second
+	}
+	if t == wire.TypeAnswer {
+		m.Members = 1
+	}
+	if t == wire.TypeQuery || t == wire.TypeAnswer {
+		m.Query = newQuery()
+	}
+	return m
+}
+
+// with returns m changed by f.
+func with(m *wire.Message, f func(m *wire.Message)) *wire.Message {
+	f(m)
+	return m
+}
+
 // TestMemTrust feeds crafted authentic datagrams that break the replay
 // and binding rules, and garbage, into an engine's receive path: each is
 // dropped with its reason, and none makes a peer.
@@ -368,12 +401,14 @@ func TestMemTrust(t *testing.T) {
 	src := netip.MustParseAddrPort("10.9.9.9:40000")
 	now := time.Now()
 	inst := newInstance()
-	var q wire.QueryID
-	rand.Read(q[:])
-	good := sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now, Counter: 10})
-	named := sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now, Counter: 9, Name: "node-1"})
+	ann := func(c uint64) *wire.Message { return msg(wire.TypeAnnounce, inst, c, src) }
+	good := sealed(t, kr, ann(10))
+	named := sealed(t, kr, with(ann(9), func(m *wire.Message) { m.Name = "node-1" }))
 	tampered := slices.Clone(good)
 	tampered[len(tampered)-1] ^= 1
+	v6only := func(m *wire.Message) {
+		m.Endpoint4, m.Endpoint6 = netip.AddrPort{}, netip.MustParseAddrPort("[2001:db8::9]:40000")
+	}
 	cases := []struct {
 		name   string
 		data   []byte
@@ -384,25 +419,29 @@ func TestMemTrust(t *testing.T) {
 		{"short", []byte("mcg"), true, "short"},
 		{"libcluster", []byte("heartbeat::\x83t\x00\x00\x00\x01d\x00\x04noded\x00\x0ca@198.18.0.1"), true, "magic"},
 		{"random", []byte(strings.Repeat("\x8f\x13", 60)), true, "magic"},
-		{"oversized", append([]byte("mcg\x01"), make([]byte, 600)...), true, "too_large"},
-		{"version 2", append([]byte("mcg\x02"), good[4:]...), true, "version"},
-		{"foreign cookie", sealed(t, foreign, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now, Counter: 1}), true, "unknown_key"},
+		{"oversized", append([]byte("mcg\x02"), make([]byte, wire.MaxDatagram)...), true, "too_large"},
+		{"version 1", append([]byte("mcg\x01"), good[4:]...), true, "version"},
+		{"foreign cookie", sealed(t, foreign, ann(1)), true, "unknown_key"},
 		{"tampered", tampered, true, "auth"},
-		{"truncated", good[:len(good)-5], true, "short"},
+		{"truncated", good[:wire.HeaderLen+10], true, "short"},
 		{"cut tag", named[:len(named)-1], true, "auth"},
-		{"stale", sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now.Add(-31 * time.Second), Counter: 1}), true, "stale"},
-		{"future", sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now.Add(31 * time.Second), Counter: 2}), true, "stale"},
-		{"unsolicited answer", sealed(t, kr, &wire.Message{Type: wire.TypeAnswer, Instance: inst, Time: now, Counter: 3, Query: q}), false, "unsolicited"},
-		{"answer by multicast", sealed(t, kr, &wire.Message{Type: wire.TypeAnswer, Instance: inst, Time: now, Counter: 4, Query: q}), true, "wrong_socket"},
-		{"announce by unicast", sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now, Counter: 5}), false, "wrong_socket"},
+		{"stale", sealed(t, kr, with(ann(1), func(m *wire.Message) { m.Time = now.Add(-31 * time.Second) })), true, "stale"},
+		{"future", sealed(t, kr, with(ann(2), func(m *wire.Message) { m.Time = now.Add(31 * time.Second) })), true, "stale"},
+		{"unsolicited answer", sealed(t, kr, msg(wire.TypeAnswer, inst, 3, src)), false, "unsolicited"},
+		{"answer by multicast", sealed(t, kr, msg(wire.TypeAnswer, inst, 4, src)), true, "wrong_socket"},
+		{"announce by unicast", sealed(t, kr, ann(5)), false, "wrong_socket"},
+		{"announce with only an IPv6 endpoint", sealed(t, kr, with(ann(6), v6only)), true, "no_endpoint"},
+		{"query with only an IPv6 endpoint", sealed(t, kr, with(msg(wire.TypeQuery, inst, 7, src), v6only)), true, "no_endpoint"},
 		{"first", good, true, ""},
 		{"duplicate", good, true, "replay"},
-		{"too old counter", sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now, Counter: 200}), true, ""},
-		{"below the window", sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now, Counter: 100}), true, "replay"},
-		{"late in window", sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now, Counter: 190}), true, ""},
-		{"late in window again", sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now, Counter: 190}), true, "replay"},
-		{"leave", sealed(t, kr, &wire.Message{Type: wire.TypeLeave, Instance: inst, Time: now, Counter: 201}), true, ""},
-		{"after leave", sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: now, Counter: 202}), true, "left"},
+		{"newer", sealed(t, kr, ann(200)), true, ""},
+		{"below the window", sealed(t, kr, ann(100)), true, "replay"},
+		{"late in window", sealed(t, kr, ann(190)), true, "older"},
+		{"late in window again", sealed(t, kr, ann(190)), true, "replay"},
+		{"late query in window", sealed(t, kr, msg(wire.TypeQuery, inst, 191, src)), true, ""},
+		{"leave", sealed(t, kr, msg(wire.TypeLeave, inst, 201, src)), true, ""},
+		{"after leave", sealed(t, kr, ann(202)), true, "left"},
+		{"query after leave", sealed(t, kr, msg(wire.TypeQuery, inst, 203, src)), true, "left"},
 	}
 	for _, tc := range cases {
 		before := e.Stats()
@@ -417,12 +456,18 @@ func TestMemTrust(t *testing.T) {
 				t.Errorf("%s: %s drops went from %d to %d", tc.name, reason, before.Dropped[reason], v)
 			}
 		}
+		if _, ok := after.Dropped[tc.reason]; tc.reason != "" && !ok {
+			t.Errorf("%s: no drop reason %q in Stats.Dropped", tc.name, tc.reason)
+		}
 		if tc.reason == "" && after.Accepted != before.Accepted+1 {
 			t.Errorf("%s: not accepted", tc.name)
 		}
 	}
 	if p := e.Peers(); len(p) != 0 {
 		t.Errorf("crafted datagrams made peers: %v", p)
+	}
+	if s := e.Stats(); s.SourceMismatch != 0 {
+		t.Errorf("%d source mismatches, want 0: every datagram came from its sealed endpoint", s.SourceMismatch)
 	}
 	// Rate-limited logs: one line per reason, however many drops.
 	for range 100 {
@@ -445,7 +490,7 @@ func TestMemVerification(t *testing.T) {
 	defer unsub()
 	inst := newInstance()
 	src := netip.MustParseAddrPort("10.9.9.9:40000") // nobody there to answer
-	a.Receive(sealed(t, a.Keyring(), &wire.Message{Type: wire.TypeAnnounce, Instance: inst, Time: time.Now(), Counter: 1}), src, true)
+	a.Receive(sealed(t, a.Keyring(), msg(wire.TypeAnnounce, inst, 1, src)), src, true)
 	peers, err := a.Discover(context.Background(), mcgossip.WithTimeout(200*time.Millisecond))
 	if err != nil || len(peers) != 0 || len(a.Peers()) != 0 {
 		t.Errorf("an unverified announcer became a peer: %v, %v", peers, err)
@@ -597,7 +642,7 @@ func TestMemPendingBounded(t *testing.T) {
 	for total < 3*mcgossip.MaxPending {
 		total += batch
 		for range batch {
-			e.Receive(sealed(t, kr, &wire.Message{Type: wire.TypeAnnounce, Instance: newInstance(), Time: time.Now(), Counter: 1}), src, true)
+			e.Receive(sealed(t, kr, msg(wire.TypeAnnounce, newInstance(), 1, src)), src, true)
 		}
 		// Let the timer loop send the queued verification queries, so the
 		// verification queue's own cap does not hide the pending ids'.

@@ -46,7 +46,16 @@ func FuzzReceive(f *testing.F) {
 			m.Query = wire.QueryID(m.Instance) // some id of no query of ours
 		}
 		if a, ok := netip.AddrFromSlice(addr); ok {
-			m.Addr = a
+			m.Advertise = a
+		}
+		if m.Type != wire.TypeLeave {
+			m.Endpoint4 = src
+		}
+		if m.Type == wire.TypeAnnounce || m.Type == wire.TypeAnswer {
+			m.Interval = time.Second
+		}
+		if m.Type == wire.TypeAnswer {
+			m.Members = 3
 		}
 		d := raw
 		if d == nil {

@@ -29,7 +29,11 @@ type logs struct {
 
 // Rate-limited kinds other than the drop reasons (which come first).
 const (
-	limitSend = numDrops + iota
+	limitSend = int(numDrops) + iota
+	// limitMismatch: a datagram's source is not its sealed endpoint.
+	limitMismatch
+	// limitNoAddr: an interface has no address to seal.
+	limitNoAddr
 	// limitTransport is the first of the transport's kinds (mcast.Limit).
 	limitTransport
 	numLimited = limitTransport + int(mcast.NumLimits)

@@ -4,12 +4,14 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
 
 // MemNet is an in-memory network for socket-free engine tests: every
-// engine on it gets a fake transport with its own address 10.0.0.N. A
+// engine on it gets a fake transport with one interface, mem0, with its own
+// address 10.0.0.N, and the unicast port 40000 (AddInterface adds more). A
 // multicast reaches every engine (the sender too, as the kernel's loopback
 // does); a unicast reaches the engine with that address. Delivery is
 // asynchronous, one goroutine per engine, in order. Loss drops a share of
@@ -67,12 +69,27 @@ func (n *MemNet) SetDown(e *Engine, down bool) {
 	e.tr.(*memPort).down.Store(down)
 }
 
-// Addr returns the engine's address on the network.
+// Addr returns the engine's address on the network (its first
+// interface's, with its port).
 func (n *MemNet) Addr(e *Engine) netip.AddrPort { return e.tr.(*memPort).addr }
+
+// AddInterface gives the engine a further interface, with the address
+// 10.(k).0.N for its k-th, on the same network, and returns its address.
+func (n *MemNet) AddInterface(e *Engine) netip.AddrPort {
+	p := e.tr.(*memPort)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	a := p.addr.Addr().As4()
+	a[1] = byte(len(p.ifs))
+	ap := netip.AddrPortFrom(netip.AddrFrom4(a), p.addr.Port())
+	p.ifs = append(p.ifs, ifaceInfo{name: "mem" + strconv.Itoa(len(p.ifs)), index: len(p.ifs) + 1, up: true, addr: ap.Addr()})
+	return ap
+}
 
 type memPkt struct {
 	data  []byte
 	src   netip.AddrPort
+	dst   netip.Addr
 	group bool
 }
 
@@ -80,6 +97,7 @@ type memPkt struct {
 type memPort struct {
 	net  *MemNet
 	addr netip.AddrPort
+	ifs  []ifaceInfo // guarded by net.mu
 	q    chan memPkt
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -97,6 +115,7 @@ func (n *MemNet) newPort() *memPort {
 		q:    make(chan memPkt, 4096),
 		stop: make(chan struct{}),
 	}
+	p.ifs = []ifaceInfo{{name: "mem0", index: 1, up: true, addr: p.addr.Addr()}}
 	n.ports = append(n.ports, p)
 	return p
 }
@@ -110,53 +129,81 @@ func (p *memPort) start(h handler, _ func(string)) {
 			case <-p.stop:
 				return
 			case pk := <-p.q:
-				h(&packet{data: pk.data, src: pk.src, group: pk.group, dst: p.net.group.Addr(), ifindex: 1})
+				h(&packet{data: pk.data, src: pk.src, group: pk.group, dst: pk.dst, ifindex: 1})
 			}
 		}
 	}()
 }
 
-// deliver queues a copy of b for p, unless the queue is full.
-func (p *memPort) deliver(b []byte, src netip.AddrPort, group bool) {
+// deliver queues a copy of b, sent to dst, for p, unless the queue is full.
+func (p *memPort) deliver(b []byte, src netip.AddrPort, dst netip.Addr, group bool) {
 	if p.down.Load() {
 		return
 	}
 	select {
-	case p.q <- memPkt{data: slices.Clone(b), src: src, group: group}:
+	case p.q <- memPkt{data: slices.Clone(b), src: src, dst: dst, group: group}:
 	default:
 	}
 }
 
-func (p *memPort) send(b []byte, dst netip.AddrPort, multicast bool) error {
+// send sends b from src to dst.
+func (p *memPort) send(b []byte, src, dst netip.AddrPort, multicast bool) error {
 	if p.down.Load() {
 		return nil
 	}
 	n := p.net
 	n.mu.Lock()
 	tap, loss, drop := n.tap, n.loss, n.drop
-	dg := Datagram{Data: b, Src: p.addr, Dst: dst, Multicast: multicast}
+	dg := Datagram{Data: b, Src: src, Dst: dst, Multicast: multicast}
 	var to []*memPort
 	for _, q := range n.ports {
-		if (multicast || q.addr == dst) && (q == p || loss == 0 || rand.Float64() >= loss) &&
+		if (multicast || q.has(dst)) && (q == p || loss == 0 || rand.Float64() >= loss) &&
 			(drop == nil || !drop(dg, q.addr)) {
 			to = append(to, q)
 		}
 	}
 	n.mu.Unlock()
 	if tap != nil {
-		tap(Datagram{Data: slices.Clone(b), Src: p.addr, Dst: dst, Multicast: multicast})
+		tap(Datagram{Data: slices.Clone(b), Src: src, Dst: dst, Multicast: multicast})
 	}
 	for _, q := range to {
-		q.deliver(b, p.addr, multicast)
+		q.deliver(b, src, dst.Addr(), multicast)
 	}
 	return nil
 }
 
-func (p *memPort) multicast(b []byte) error { return p.send(b, p.net.group, true) }
+// has reports whether one of p's interfaces has the address of dst, and p
+// its port. n.mu is held.
+func (p *memPort) has(dst netip.AddrPort) bool {
+	if dst.Port() != p.addr.Port() {
+		return false
+	}
+	return slices.ContainsFunc(p.ifs, func(i ifaceInfo) bool { return i.addr == dst.Addr() })
+}
 
-func (p *memPort) unicast(b []byte, dst netip.AddrPort) error { return p.send(b, dst, false) }
+// multicast sends from the address of interface ifindex.
+func (p *memPort) multicast(b []byte, ifindex int) error {
+	src := p.addr
+	p.net.mu.Lock()
+	if ifindex >= 1 && ifindex <= len(p.ifs) {
+		src = netip.AddrPortFrom(p.ifs[ifindex-1].addr, p.addr.Port())
+	}
+	p.net.mu.Unlock()
+	return p.send(b, src, p.net.group, true)
+}
 
-func (p *memPort) interfaces() []ifaceInfo { return []ifaceInfo{{name: "mem0", index: 1, up: true}} }
+// unicast sends from the first interface's address.
+func (p *memPort) unicast(b []byte, dst netip.AddrPort) error { return p.send(b, p.addr, dst, false) }
+
+func (p *memPort) interfaces() []ifaceInfo {
+	p.net.mu.Lock()
+	defer p.net.mu.Unlock()
+	return slices.Clone(p.ifs)
+}
+
+func (p *memPort) localPort() uint16 { return p.addr.Port() }
+
+func (p *memPort) readBuffer() int { return 0 }
 
 func (p *memPort) close() error {
 	p.once.Do(func() {

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keys"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
@@ -97,18 +96,8 @@ func (e *ConfigError) Unwrap() error { return e.err }
 func (e *ConfigError) InvalidParameter() {}
 
 func parseConfig(args map[string]string, readFile func(string) ([]string, error)) (*Config, error) {
-	var unknown []string
-	for k := range args {
-		if !slices.Contains(configKeys, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		if _, ok := args["cookie"]; ok {
-			return nil, hiddenKeyError(len(unknown))
-		}
-		return nil, unknownKeyError(unknown)
+	if err := keyParser.CheckKeys(args); err != nil {
+		return nil, err
 	}
 	c := DefaultConfig()
 	if err := c.set(args); err != nil {
@@ -167,7 +156,7 @@ func (c *Config) set(args map[string]string) error {
 		c.TTL = n
 	}
 	if v, ok := args["iface"]; ok {
-		names, err := parseIfaces(v)
+		names, err := keys.Interfaces(v)
 		if err != nil {
 			return invalid("iface", v, err.Error())
 		}
@@ -194,13 +183,13 @@ func (c *Config) set(args map[string]string) error {
 		c.Announce = b
 	}
 	var err error
-	if c.Interval, err = parseDuration(args, "interval", c.Interval, MinInterval, MaxInterval); err != nil {
+	if c.Interval, err = keyParser.Duration(args, "interval", c.Interval, MinInterval, MaxInterval); err != nil {
 		return err
 	}
-	if c.Timeout, err = parseDuration(args, "timeout", c.Timeout, MinTimeout, MaxTimeout); err != nil {
+	if c.Timeout, err = keyParser.Duration(args, "timeout", c.Timeout, MinTimeout, MaxTimeout); err != nil {
 		return err
 	}
-	if c.Stable, err = parseDuration(args, "stable", c.Stable, 0, MaxStable); err != nil {
+	if c.Stable, err = keyParser.Duration(args, "stable", c.Stable, 0, MaxStable); err != nil {
 		return err
 	}
 	if v, ok := args["expect"]; ok {
@@ -213,130 +202,13 @@ func (c *Config) set(args map[string]string) error {
 	return nil
 }
 
+// keyParser checks the keys and writes the errors, in the style the
+// providers share.
+var keyParser = keys.Parser{Prefix: "discover-mcgossip", Keys: configKeys, Secrets: []string{"cookie"}}
+
 // invalid returns the house-style error for a bad value.
 func invalid(key, value, accepted string) error {
-	return fmt.Errorf("discover-mcgossip: invalid %s %q: %s", key, value, accepted)
-}
-
-func unknownKeyError(keys []string) error {
-	var b strings.Builder
-	b.WriteString("discover-mcgossip: unknown key")
-	if len(keys) > 1 {
-		b.WriteString("s")
-	}
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		fmt.Fprintf(&b, " %q", k)
-		if s := suggest(k); s != "" {
-			fmt.Fprintf(&b, " (did you mean %q?)", s)
-		}
-	}
-	b.WriteString(": accepted keys are ")
-	b.WriteString(strings.Join(configKeys, ", "))
-	return errors.New(b.String())
-}
-
-// hiddenKeyError is the error of n unknown keys beside a cookie: they may
-// be words of the cookie itself (a cookie with a space and an '=' that
-// was not quoted), so they are not shown.
-func hiddenKeyError(n int) error {
-	what := "an unknown key"
-	if n > 1 {
-		what = fmt.Sprintf("%d unknown keys", n)
-	}
-	return fmt.Errorf("discover-mcgossip: %s, not shown because it may be part of the cookie (double-quote a cookie that has spaces or \"=\", or use cookie_file): accepted keys are %s",
-		what, strings.Join(configKeys, ", "))
-}
-
-// suggest returns the accepted key closest to k, if it is close.
-func suggest(k string) string {
-	k = strings.ToLower(k)
-	best, bestD := "", max(2, len(k)/4)+1
-	for _, a := range configKeys {
-		if d := editDistance(k, a); d < bestD {
-			best, bestD = a, d
-		}
-	}
-	return best
-}
-
-// editDistance is the optimal string alignment distance: insertions,
-// deletions, substitutions and transpositions of adjacent bytes.
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
-}
-
-func parseDuration(args map[string]string, key string, def, lo, hi time.Duration) (time.Duration, error) {
-	v, ok := args[key]
-	if !ok {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < lo || d > hi {
-		return 0, invalid(key, v, acceptDuration(lo, hi))
-	}
-	return d, nil
-}
-
-// acceptDuration is what a duration key from lo to hi accepts.
-func acceptDuration(lo, hi time.Duration) string {
-	return fmt.Sprintf("must be a duration such as \"5s\" or \"250ms\", from %v to %v", fmtDur(lo), fmtDur(hi))
-}
-
-// fmtDur prints a limit briefly: 1h rather than 1h0m0s.
-func fmtDur(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	s = strings.TrimSuffix(s, "0m")
-	if s == "" {
-		return "0s"
-	}
-	return s
-}
-
-func parseIfaces(v string) ([]string, error) {
-	names := strings.Split(v, ",")
-	if err := checkIfaces(names); err != nil {
-		return nil, err
-	}
-	return names, nil
-}
-
-// checkIfaces says what is wrong with a list of interface names.
-func checkIfaces(names []string) error {
-	for i, n := range names {
-		switch {
-		case n == "":
-			return errors.New(`must be a comma-separated list of interface names, such as "eth0" or "eth0,eth1", without empty entries`)
-		case len(n) > 15 || n == "." || n == ".." || strings.ContainsAny(n, "/:,") || strings.ContainsFunc(n, unicode.IsSpace):
-			return fmt.Errorf("%q is not an interface name: at most 15 characters, no space, '/' or ':'", n)
-		case slices.Contains(names[:i], n):
-			return fmt.Errorf("%q is listed twice", n)
-		}
-	}
-	return nil
+	return keyParser.Invalid(key, value, accepted)
 }
 
 // acceptAdvertise is what advertise accepts.

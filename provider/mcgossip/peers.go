@@ -15,9 +15,9 @@ type PeerState uint8
 
 // Peer states.
 const (
-	// PeerAlive: heard from within three intervals.
+	// PeerAlive: heard from within three of its intervals.
 	PeerAlive PeerState = iota + 1
-	// PeerExpired: silent for three intervals; forgotten.
+	// PeerExpired: silent for three of its intervals; forgotten.
 	PeerExpired
 	// PeerLeft: sent a signed leave; forgotten at once.
 	PeerLeft
@@ -40,7 +40,8 @@ func (s PeerState) String() string {
 type Peer struct {
 	// ID is the peer's random instance id (one per engine run).
 	ID wire.InstanceID
-	// Addr is the address the peer advertises, or its datagrams' source.
+	// Addr is the address the peer advertises, else the address of the
+	// unicast endpoint sealed in its datagrams (never their UDP source).
 	Addr netip.Addr
 	// Port is the port the peer advertises; 0 for none.
 	Port uint16
@@ -88,7 +89,7 @@ const (
 	EventUpdate
 	// EventLeave: a peer sent a signed leave.
 	EventLeave
-	// EventExpire: a peer was silent for three intervals.
+	// EventExpire: a peer was silent for three of its intervals.
 	EventExpire
 )
 
@@ -115,81 +116,4 @@ type Event struct {
 	Peer Peer
 	// Time is when the engine saw the change.
 	Time time.Time
-}
-
-// replayWindow is a sliding window over one sender's counters (as IPsec's
-// anti-replay window): the highest counter seen and a bitmap of the 64
-// counters up to it.
-type replayWindow struct {
-	max  uint64
-	bits uint64 // bit i: counter max-i was seen
-}
-
-// replayWindowSize is how far below the highest counter a late datagram may
-// still be accepted.
-const replayWindowSize = 64
-
-// accept records counter c and reports whether it is fresh (not seen, not
-// older than the window) and whether it is the newest so far.
-func (w *replayWindow) accept(c uint64) (fresh, newest bool) {
-	switch {
-	case c > w.max:
-		if d := c - w.max; d >= replayWindowSize {
-			w.bits = 1
-		} else {
-			w.bits = w.bits<<d | 1
-		}
-		w.max = c
-		return true, true
-	case w.max-c >= replayWindowSize:
-		return false, false
-	}
-	bit := uint64(1) << (w.max - c)
-	if w.bits&bit != 0 {
-		return false, false
-	}
-	w.bits |= bit
-	return true, false
-}
-
-// member is an entry of the table: a peer, a candidate (announced, not
-// yet verified), an observer (only queries), or a tombstone. Every entry
-// keeps its sender's replay window until it is forgotten, which happens
-// rememberFor after it was last seen (or left, or expired).
-//
-// A member becomes a peer (PeerAlive) only by answering a query of this
-// engine: an answer echoes a fresh random query id, so a replayed datagram
-// can never make one. An announce from an unknown (or expired) instance
-// makes it a candidate, which the engine verifies with a unicast query.
-type member struct {
-	id    wire.InstanceID
-	addr  netip.Addr
-	port  uint16
-	state PeerState // 0: an observer or a candidate, never a peer
-	name  string
-	win   replayWindow
-	// verifySent is when the last verification query went to a candidate.
-	verifySent time.Time
-	// lastSeen is the local time of the newest datagram, which is what
-	// keeps a peer alive.
-	lastSeen time.Time
-	// lastMsg is the sender's clock in the newest datagram, unix ms.
-	lastMsg int64
-	// goneAt is when the peer left or expired.
-	goneAt time.Time
-	// reviveAfter, for an expired peer, is the sender's clock (unix ms) at
-	// the moment it expired: only datagrams sent later bring it back, so a
-	// replayed older one cannot.
-	reviveAfter int64
-}
-
-// expiresAt is when a live member expires unless it is heard from again:
-// just after expireAfter of silence.
-func (m *member) expiresAt(expireAfter time.Duration) time.Time {
-	return m.lastSeen.Add(expireAfter + time.Millisecond)
-}
-
-// peer returns the member as a Peer.
-func (m *member) peer() Peer {
-	return Peer{ID: m.id, Addr: m.addr, Port: m.port, Name: m.name, LastSeen: m.lastSeen, State: m.state}
 }

@@ -40,12 +40,13 @@ func floodPool(mode string, count int, victimCookie string) ([][]byte, error) {
 		victimID := wire.DeriveKey(victimCookie).ID()
 		for i := range count {
 			m := wire.Message{
-				Type:    wire.TypeAnnounce,
-				Time:    time.Now(),
-				Counter: uint64(i + 1),
-				Port:    4000,
-				Addr:    netip.AddrFrom4([4]byte{198, 18, 200, byte(i)}),
-				Name:    fmt.Sprintf("intruder-%d", i),
+				Type:      wire.TypeAnnounce,
+				Time:      time.Now(),
+				Counter:   uint64(i + 1),
+				Endpoint4: netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, 200, byte(i)}), 40000),
+				Port:      4000,
+				Name:      fmt.Sprintf("intruder-%d", i),
+				Interval:  5 * time.Second,
 			}
 			_, _ = crand.Read(m.Instance[:])
 			b, err := wire.AppendSeal(nil, other, &m, crand.Reader)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
 	"github.com/mcgossip/go-discover-mcgossip/internal/netns"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
 func TestMain(m *testing.M) { netns.Main(m) }
@@ -39,7 +41,7 @@ func TestHelp(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	r := run(t, nil, "version")
-	if r.code != 0 || r.stderr != "" || !regexp.MustCompile(`^go-discover-mcgossip \S+ \(go.*wire protocol v1\)\n$`).MatchString(r.stdout) {
+	if r.code != 0 || r.stderr != "" || !regexp.MustCompile(`^go-discover-mcgossip \S+ \(go.*wire protocol v`+strconv.Itoa(wire.Version)+`\)\n$`).MatchString(r.stdout) {
 		t.Errorf("version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -1,7 +1,9 @@
 // Command demo shows go-discover-mcgossip at work on a virtual LAN of four
 // hosts (network namespaces that it creates and removes): three agents of
 // cluster "blue", one agent of cluster "red" with another cookie, lookups
-// from the fourth host, and an agent leaving. `make demo` runs it:
+// from the fourth host, an agent leaving, and a BEAM node of an Elixir
+// libcluster cluster found with provider=libcluster (with Erlang/OTP
+// installed). `make demo` runs it:
 //
 //	go run ./test/demo [-bin path/to/go-discover-mcgossip]
 //
@@ -195,6 +197,10 @@ func run(ctx context.Context, bin string) error {
 	// 5. Lookup again.
 	fmt.Printf("\n5. Ask again from host %d:\n", asker.Index)
 	if err := addrs(ctx, bin, asker, blue, hosts[0], hosts[2]); err != nil {
+		return err
+	}
+	// 6. A BEAM node, found by provider=libcluster.
+	if err := beamDemo(ctx, bin, hosts[0], asker); err != nil {
 		return err
 	}
 	fmt.Printf("\nDone in %s. The README's CLI section shows how to run it on real hosts.\n", time.Since(start).Round(10*time.Millisecond))

@@ -47,3 +47,27 @@ func controlUnicast(_, _ string, c syscall.RawConn) error {
 	}
 	return serr
 }
+
+// setReadBuffer asks for a receive buffer of size bytes: SO_RCVBUFFORCE,
+// which passes net.core.rmem_max but needs CAP_NET_ADMIN in the initial
+// user namespace, else SO_RCVBUF, which the kernel caps at rmem_max. It
+// returns the size the kernel granted, in the unit asked for (Linux
+// reports twice the size set, the room it keeps for its bookkeeping).
+func setReadBuffer(c syscall.RawConn, size int) (int, error) {
+	var got int
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		s := int(fd)
+		if unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size) != nil {
+			if serr = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_RCVBUF, size); serr != nil {
+				return
+			}
+		}
+		got, serr = unix.GetsockoptInt(s, unix.SOL_SOCKET, unix.SO_RCVBUF)
+		got /= 2
+	})
+	if err != nil {
+		return 0, err
+	}
+	return got, serr
+}

@@ -19,3 +19,7 @@ func controlGroup(_, _ string, _ syscall.RawConn) error { return nil }
 
 // controlUnicast sets nothing on this platform.
 func controlUnicast(_, _ string, _ syscall.RawConn) error { return nil }
+
+// setReadBuffer cannot ask for a receive buffer here; it reports the size
+// asked for.
+func setReadBuffer(_ syscall.RawConn, size int) (int, error) { return size, nil }

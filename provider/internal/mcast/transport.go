@@ -39,8 +39,16 @@ type Settings struct {
 	// arrives cut to ReadSize bytes (so make it one more than the longest
 	// datagram accepted, to tell); 0 means 65536.
 	ReadSize int
+	// ReadBuffer is the receive buffer each socket asks the kernel for, in
+	// bytes (SO_RCVBUFFORCE where permitted, else SO_RCVBUF, which the
+	// kernel caps at net.core.rmem_max); 0 keeps the kernel's default.
+	// Transport.ReadBuffer tells what the kernel granted.
+	ReadBuffer int
 	// Log receives the log lines; nil discards them.
 	Log Logger
+
+	// receiveOnly, set by OpenReceiver, opens no unicast socket.
+	receiveOnly bool
 }
 
 const (
@@ -66,7 +74,8 @@ var (
 	ErrNoRoute = errors.New("the kernel has no route to the group")
 )
 
-// ErrNoInterfaceUp is the error of Multicast when no interface is up.
+// ErrNoInterfaceUp is the error of Multicast when no interface is up, and
+// of MulticastOn when its interface is not up (or not the Transport's).
 var ErrNoInterfaceUp = errors.New("no interface is up")
 
 // Packet is one received datagram.
@@ -75,9 +84,10 @@ type Packet struct {
 	Data []byte
 	// Src is the UDP source.
 	Src netip.AddrPort
-	// Dst is the destination address (IP_PKTINFO) of a datagram from the
-	// group socket; the receiver should drop a group datagram whose Dst is
-	// not its group, or unknown. The zero Addr on the unicast socket.
+	// Dst is the destination address (IP_PKTINFO): on the group socket the
+	// group (the receiver should drop a group datagram whose Dst is not its
+	// group, or unknown), on the unicast socket the local address the
+	// sender used. The zero Addr when unknown.
 	Dst netip.Addr
 	// IfIndex is the interface the datagram came in on, 0 when unknown.
 	IfIndex int
@@ -95,10 +105,15 @@ type Interface struct {
 	Name  string
 	Index int
 	Up    bool // present and up at the last scan
+	// Addr is the interface's first IPv4 address at the last scan (the
+	// one the kernel sends multicast from), invalid when it has none.
+	Addr netip.Addr
 }
 
-// readBatch is how many datagrams one ReadBatch (recvmmsg) call takes.
-const readBatch = 8
+// readBatch is how many datagrams one ReadBatch (recvmmsg) call takes: a
+// flood is read with one system call per 32 datagrams, for 32 buffers
+// (about 40 KiB with 1233-byte buffers) per socket.
+const readBatch = 32
 
 // Transport moves datagrams over two IPv4 UDP sockets.
 //
@@ -109,7 +124,8 @@ const readBatch = 8
 //   - The unicast socket is bound to IfAddr:0. Every datagram goes out from
 //     it (multicast with IP_MULTICAST_IF, TTL and loopback on), so a query's
 //     source is the querier's unicast socket, where the answers come back,
-//     never the shared group port.
+//     never the shared group port. It reports each datagram's destination
+//     and interface too.
 //
 // A goroutine pinned to the Transport's network namespace rescans the
 // interfaces whenever rtnetlink reports a change (or every few seconds
@@ -126,6 +142,9 @@ type Transport struct {
 	ns     *netnsHandle
 	// readSize is the buffer of one datagram (Settings.ReadSize).
 	readSize int
+	// readBuf is the smaller receive buffer the kernel granted the two
+	// sockets; 0 when Settings.ReadBuffer was 0.
+	readBuf int
 
 	mu      sync.Mutex // guards ifs and sendIdx, and serializes multicast sends
 	ifs     []udpIface
@@ -192,10 +211,13 @@ func Open(s Settings) (_ *Transport, err error) {
 	if err := t.gpc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
 		return nil, fmt.Errorf("cannot ask for packet info on the group socket: %w", err)
 	}
+	if err := t.setReadBuffer(t.gconn, s.ReadBuffer); err != nil {
+		return nil, fmt.Errorf("cannot set the receive buffer of the group socket: %w", err)
+	}
 	grp := &net.UDPAddr{IP: s.Group.AsSlice()}
 	var joined []string
 	for _, ifi := range ifis {
-		u := udpIface{Interface: Interface{Name: ifi.Name, Index: ifi.Index}, ifi: ifi}
+		u := udpIface{Interface: Interface{Name: ifi.Name, Index: ifi.Index, Addr: ifaceAddr(ifi)}, ifi: ifi}
 		if ifi.Flags&net.FlagMulticast == 0 {
 			g.Printf(LevelWarn, "interface %s lacks the MULTICAST flag, multicast may not work there; check with: ip link show %s (fix: ip link set %s multicast on)", ifi.Name, ifi.Name, ifi.Name)
 		}
@@ -213,6 +235,10 @@ func Open(s Settings) (_ *Transport, err error) {
 	if len(joined) == 0 {
 		return nil, fmt.Errorf("cannot join %s: no interface is up (%s)", s.Group, strings.Join(t.names(), ", "))
 	}
+	if s.receiveOnly {
+		g.Printf(LevelDebug, "joined %s on %s; receiving only", t.group, strings.Join(joined, ", "))
+		return t, nil
+	}
 
 	lc = net.ListenConfig{Control: controlUnicast}
 	uaddr := netip.AddrPortFrom(s.IfAddr, 0)
@@ -221,6 +247,12 @@ func Open(s Settings) (_ *Transport, err error) {
 	}
 	t.uconn = pc.(*net.UDPConn)
 	t.upc = ipv4.NewPacketConn(t.uconn)
+	if err := t.upc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
+		return nil, fmt.Errorf("cannot ask for packet info on the unicast socket: %w", err)
+	}
+	if err := t.setReadBuffer(t.uconn, s.ReadBuffer); err != nil {
+		return nil, fmt.Errorf("cannot set the receive buffer of the unicast socket: %w", err)
+	}
 	if err := t.upc.SetMulticastTTL(s.TTL); err != nil {
 		return nil, fmt.Errorf("cannot set the multicast TTL to %d: %w", s.TTL, err)
 	}
@@ -289,6 +321,52 @@ func pickInterfaces(s Settings) ([]*net.Interface, error) {
 	return nil, fmt.Errorf("%q: %w (interfaces: %s)", s.IfAddr, ErrAddrNotLocal, names())
 }
 
+// ifaceAddr returns the first IPv4 address of ifi, the one the kernel
+// sends multicast from (its primary address), or the invalid Addr.
+func ifaceAddr(ifi *net.Interface) netip.Addr {
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return netip.Addr{}
+	}
+	for _, a := range addrs {
+		if p, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(p.IP); ok && ip.Unmap().Is4() {
+				return ip.Unmap()
+			}
+		}
+	}
+	return netip.Addr{}
+}
+
+// setReadBuffer asks for a receive buffer of size bytes on c (nothing for
+// 0) and keeps the smallest size granted in t.readBuf.
+func (t *Transport) setReadBuffer(c *net.UDPConn, size int) error {
+	if size <= 0 {
+		return nil
+	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	got, err := setReadBuffer(rc, size)
+	if err != nil {
+		return err
+	}
+	if t.readBuf == 0 || got < t.readBuf {
+		t.readBuf = got
+	}
+	return nil
+}
+
+// ReadBuffer returns the receive buffer the kernel granted each socket, in
+// bytes (the smaller of the two), and 0 when Settings.ReadBuffer was 0. It
+// is less than Settings.ReadBuffer when the kernel capped it.
+func (t *Transport) ReadBuffer() int { return t.readBuf }
+
+// LocalPort returns the port of the unicast socket: the source port of
+// everything the Transport sends, and where unicast datagrams reach it.
+func (t *Transport) LocalPort() uint16 { return t.uconn.LocalAddr().(*net.UDPAddr).AddrPort().Port() }
+
 // setSendIface points IP_MULTICAST_IF at u. t.mu must be held.
 func (t *Transport) setSendIface(u udpIface) error {
 	if t.sendIdx == u.Index {
@@ -306,9 +384,12 @@ func (t *Transport) setSendIface(u udpIface) error {
 // (from another goroutine) after the group was joined again on an
 // interface that had gone. Call it once.
 func (t *Transport) Start(h Handler, rejoined func(iface string)) {
-	t.wg.Add(3)
+	t.wg.Add(2)
 	go t.readLoop(t.gpc, true, h)
-	go t.readLoop(t.upc, false, h)
+	if t.upc != nil { // not receive-only
+		t.wg.Add(1)
+		go t.readLoop(t.upc, false, h)
+	}
 	go t.scanLoop(rejoined)
 }
 
@@ -318,9 +399,7 @@ func (t *Transport) readLoop(pc *ipv4.PacketConn, group bool, h Handler) {
 	ms := make([]ipv4.Message, readBatch)
 	for i := range ms {
 		ms[i].Buffers = [][]byte{make([]byte, t.readSize)}
-		if group {
-			ms[i].OOB = ipv4.NewControlMessage(ipv4.FlagDst | ipv4.FlagInterface)
-		}
+		ms[i].OOB = ipv4.NewControlMessage(ipv4.FlagDst | ipv4.FlagInterface)
 	}
 	var (
 		cm      ipv4.ControlMessage
@@ -354,7 +433,7 @@ func (t *Transport) readLoop(pc *ipv4.PacketConn, group bool, h Handler) {
 				p.Src = ua.AddrPort()
 				p.Src = netip.AddrPortFrom(p.Src.Addr().Unmap(), p.Src.Port())
 			}
-			if group && m.NN > 0 {
+			if m.NN > 0 {
 				cm = ipv4.ControlMessage{} // Parse does not clear what a datagram lacks
 				if err := cm.Parse(m.OOB[:m.NN]); err == nil {
 					if a, ok := netip.AddrFromSlice(cm.Dst); ok {
@@ -449,6 +528,11 @@ func (t *Transport) scan(rejoined func(string)) {
 		u := &t.ifs[i]
 		j := slices.IndexFunc(all, func(ifi net.Interface) bool { return ifi.Name == u.Name })
 		up := j >= 0 && all[j].Flags&net.FlagUp != 0
+		if j >= 0 {
+			u.Addr = ifaceAddr(&all[j])
+		} else {
+			u.Addr = netip.Addr{}
+		}
 		switch {
 		case !up && u.Up:
 			u.Up = false
@@ -508,6 +592,25 @@ func (t *Transport) Multicast(b []byte) error {
 		return ErrNoInterfaceUp
 	}
 	return errors.Join(errs...)
+}
+
+// MulticastOn sends b to the group on the interface of the given index,
+// from the unicast socket; ErrNoInterfaceUp when that interface is not one
+// of the Transport's or is not up.
+func (t *Transport) MulticastOn(b []byte, index int) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := slices.IndexFunc(t.ifs, func(u udpIface) bool { return u.Index == index && u.Up })
+	if i < 0 {
+		return ErrNoInterfaceUp
+	}
+	if err := t.setSendIface(t.ifs[i]); err != nil {
+		return fmt.Errorf("on %s: %w", t.ifs[i].Name, err)
+	}
+	if _, err := t.uconn.WriteToUDPAddrPort(b, t.group); err != nil {
+		return fmt.Errorf("on %s: %w", t.ifs[i].Name, err)
+	}
+	return nil
 }
 
 // Unicast sends b to dst from the unicast socket.

@@ -8,11 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"strconv"
-	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -137,36 +133,4 @@ func DeriveKey(cookie string) *Key {
 		clear(m[:])
 	})
 	return e.key
-}
-
-// MinCookieLen is the cookie length, in characters, under which CookieWarning
-// warns.
-const MinCookieLen = 16
-
-// CookieWarning returns a one-line warning, for the engine to log once, when
-// cookie gives little protection; it returns "" for a good cookie. It never
-// repeats the cookie. It flags an empty cookie (open group), a cookie shorter
-// than MinCookieLen characters, one with fewer than 8 distinct characters,
-// and leading or trailing white space (often a stray newline from a file).
-func CookieWarning(cookie string) string {
-	if cookie == "" {
-		return "no cookie set: the group is open, any host on the network can join it and read its announcements; set a cookie (for example from the keygen command) to keep clusters apart"
-	}
-	var warn []string
-	n := utf8.RuneCountInString(cookie)
-	if n < MinCookieLen {
-		warn = append(warn, "the cookie is short ("+strconv.Itoa(n)+" characters): a captured datagram lets an attacker guess it offline; use at least "+strconv.Itoa(MinCookieLen)+" random characters (for example from the keygen command)")
-	} else {
-		seen := make(map[rune]struct{}, n)
-		for _, r := range cookie {
-			seen[r] = struct{}{}
-		}
-		if len(seen) < 8 {
-			warn = append(warn, "the cookie has only "+strconv.Itoa(len(seen))+" distinct characters: it is easy to guess; use random characters (for example from the keygen command)")
-		}
-	}
-	if strings.TrimFunc(cookie, unicode.IsSpace) != cookie {
-		warn = append(warn, "the cookie has leading or trailing white space, which is part of the secret; check that every node uses the same cookie")
-	}
-	return strings.Join(warn, "; ")
 }

@@ -3,30 +3,34 @@ package wire
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Protocol constants.
 const (
 	// Version is the protocol version this package speaks.
-	Version = 1
+	Version = 2
 	// HeaderLen is the length of the clear header: magic (3), version (1),
 	// type (1), flags (1), key id (4) and nonce (24). It is the AEAD's
 	// associated data.
 	HeaderLen = 34
 	// Overhead is what sealing adds to a body: the header and the 16-byte tag.
 	Overhead = HeaderLen + tagLen
-	// MaxDatagram is the largest datagram of any protocol version; anything
-	// longer is dropped with ErrTooLarge.
-	MaxDatagram = 512
+	// MaxDatagram is the largest datagram: the IPv6 minimum MTU (1280) less
+	// the IPv6 (40) and UDP (8) headers, so a datagram is never fragmented.
+	// Anything longer is dropped with ErrTooLarge; read into a buffer of at
+	// least MaxDatagram+1 bytes so that a longer datagram is seen as such.
+	MaxDatagram = 1232
 	// MaxNameLen is the longest Message.Name, in bytes.
 	MaxNameLen = 64
+	// MinInterval and MaxInterval bound Message.Interval.
+	MinInterval = 100 * time.Millisecond
+	MaxInterval = math.MaxUint32 * time.Millisecond
+	// MaxWindow bounds Message.Window.
+	MaxWindow = math.MaxUint32 * time.Microsecond
 )
 
 const (
@@ -41,19 +45,15 @@ const (
 	offKeyID = 6
 	offNonce = 10
 
-	// body layout
+	// body core layout
 	offInstance = 0
 	offTime     = 16
 	offCounter  = 24
 	offQuery    = 32
-	offPort     = 48
-	offAddrLen  = 50
-	offAddr     = 51
+	coreLen     = 48
 
-	minBody   = 52 // no address, no name
-	maxBody   = minBody + 16 + MaxNameLen
-	minSealed = Overhead + minBody
-	maxSealed = Overhead + maxBody
+	minSealed = Overhead + coreLen     // a leave
+	maxBody   = MaxDatagram - Overhead // core, fields and room for extensions
 )
 
 // maxTime is the latest time whose unix milliseconds fit an int64.
@@ -68,7 +68,7 @@ const (
 	TypeAnnounce Type = 1
 	// TypeQuery asks every engine on the group to answer.
 	TypeQuery Type = 2
-	// TypeAnswer is unicast back to the source of a query and echoes its id.
+	// TypeAnswer is unicast to the query's sealed endpoint and echoes its id.
 	TypeAnswer Type = 3
 	// TypeLeave is a signed goodbye, multicast on shutdown.
 	TypeLeave Type = 4
@@ -110,7 +110,10 @@ func (id QueryID) String() string { return hex.EncodeToString(id[:]) }
 // IsZero reports whether id is all zero.
 func (id QueryID) IsZero() bool { return id == QueryID{} }
 
-// Message is the decoded content of a datagram.
+// Message is the decoded content of a datagram. The zero value of each
+// optional field means absent; the package doc's field table says which
+// types carry which fields, and AppendMarshal refuses a field a type does not
+// carry.
 type Message struct {
 	// Type is the message type; it travels in the header.
 	Type Type
@@ -125,98 +128,42 @@ type Message struct {
 	// Query is the query id: fresh in a Query, echoed in an Answer, zero in
 	// Announce and Leave.
 	Query QueryID
-	// Port is the advertised port; 0 means none.
+
+	// Endpoint4 and Endpoint6 are where the sender receives unicast
+	// (answers, verification queries): an IPv4 and an IPv6 address with a
+	// nonzero port. Announce, Query and Answer carry at least one. Neither
+	// is unspecified or multicast; Endpoint4 is not 255.255.255.255;
+	// Endpoint6 is not IPv4-mapped and has no zone (none travels: a receiver
+	// scopes a link-local Endpoint6 to the interface it arrived on).
+	Endpoint4, Endpoint6 netip.AddrPort
+	// Advertise is the address lookups return for the sender in place of its
+	// endpoint address (Announce, Answer): IPv4 or IPv6 without a zone, not
+	// unspecified, multicast, broadcast or IPv4-mapped.
+	Advertise netip.Addr
+	// Port is the advertised service port (Announce, Answer); 0 means none.
 	Port uint16
-	// Addr is the advertised address; the zero (invalid) Addr means none, and
-	// the receiver uses the UDP source. It must be IPv4 or IPv6 without a zone,
-	// neither unspecified nor IPv4-mapped IPv6.
-	Addr netip.Addr
-	// Name is the advertised node name: at most MaxNameLen bytes of printable
-	// UTF-8 (see CheckName); empty means none.
+	// Name is the advertised node name (Announce, Answer): at most MaxNameLen
+	// bytes of printable UTF-8 (see CheckName); empty means none.
 	Name string
-}
-
-// CheckName reports whether name can travel as Message.Name: at most
-// MaxNameLen bytes of valid UTF-8 made of printable characters
-// (unicode.IsPrint, so the only space allowed is U+0020; U+FFFD is refused).
-// Config parsing can use it to reject a bad name early.
-func CheckName(name string) error {
-	if len(name) > MaxNameLen {
-		return fmt.Errorf("wire: invalid name %q: must be at most %d bytes, is %d", name, MaxNameLen, len(name))
-	}
-	if !printable(name) {
-		return fmt.Errorf("wire: invalid name %q: must be printable UTF-8", name)
-	}
-	return nil
-}
-
-// printable reports whether s is valid UTF-8 made only of printable runes
-// (unicode.IsPrint). U+FFFD is refused too, so that invalid and replacement
-// characters cannot be told apart.
-func printable(s string) bool {
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			if r < 0x20 || r == 0x7f {
-				return false
-			}
-			continue
-		}
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
-}
-
-// printableBytes is printable for a byte slice, without converting it.
-func printableBytes(b []byte) bool {
-	for i := 0; i < len(b); {
-		if c := b[i]; c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			return false
-		}
-		i += n
-	}
-	return true
-}
-
-// checkMessage validates m for sending; the rules mirror parseBody.
-func checkMessage(m *Message) error {
-	if !m.Type.Valid() {
-		return fmt.Errorf("wire: invalid message type %d: must be 1 (announce), 2 (query), 3 (answer) or 4 (leave)", uint8(m.Type))
-	}
-	if m.Instance.IsZero() {
-		return fmt.Errorf("wire: invalid instance id %s: must not be zero", m.Instance)
-	}
-	if ms := m.Time.UnixMilli(); ms <= 0 || m.Time.After(maxTime) {
-		return fmt.Errorf("wire: invalid time %s: must be after the unix epoch and at most %d ms after it", m.Time, int64(math.MaxInt64))
-	}
-	if m.Counter == 0 {
-		return fmt.Errorf("wire: invalid counter 0: must be at least 1")
-	}
-	switch m.Type {
-	case TypeQuery, TypeAnswer:
-		if m.Query.IsZero() {
-			return fmt.Errorf("wire: invalid query id %s for %s: must not be zero", m.Query, m.Type)
-		}
-	default:
-		if !m.Query.IsZero() {
-			return fmt.Errorf("wire: invalid query id %s for %s: must be zero", m.Query, m.Type)
-		}
-	}
-	if m.Addr.IsValid() {
-		if m.Addr.Zone() != "" || m.Addr.IsUnspecified() || m.Addr.Is4In6() {
-			return fmt.Errorf("wire: invalid address %q: must be an IPv4 or IPv6 address without zone, not unspecified, not IPv4-mapped", m.Addr)
-		}
-	}
-	return CheckName(m.Name)
+	// Interval is the sender's heartbeat interval, required in Announce and
+	// Answer: observers expire the sender after three intervals without news.
+	// It is MinInterval to MaxInterval; only whole milliseconds travel
+	// (AppendMarshal truncates).
+	Interval time.Duration
+	// Window is, in a Query, the answer window the querier asks for (zero:
+	// the responder decides) and, in an Answer, the window the responder
+	// used. At most MaxWindow; only whole microseconds travel (AppendMarshal
+	// truncates, and refuses a nonzero window that truncates to zero).
+	Window time.Duration
+	// Members is the number of live members the sender knows, itself
+	// included: required in Answer, optional in Announce; 0 means none.
+	Members uint32
+	// Seen is the Bloom filter of the instances a Query's sender already
+	// knows (Query only); a responder it holds stays silent. The zero
+	// SeenFilter means none. Open decodes into the storage Seen already has
+	// and reuses it, so a filter kept past the next Open into the same
+	// Message must be cloned (SeenFilter.Clone).
+	Seen SeenFilter
 }
 
 // AppendMarshal appends the plaintext body of m to dst (see the package doc
@@ -230,105 +177,52 @@ func AppendMarshal(dst []byte, m *Message) ([]byte, error) {
 	return appendBody(dst, m), nil
 }
 
-// appendBody encodes an already checked message.
+// appendBody encodes an already checked message: the core, then each
+// present field in ascending tag order.
 func appendBody(b []byte, m *Message) []byte {
 	b = append(b, m.Instance[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.Time.UnixMilli()))
 	b = binary.BigEndian.AppendUint64(b, m.Counter)
 	b = append(b, m.Query[:]...)
-	b = binary.BigEndian.AppendUint16(b, m.Port)
-	switch {
-	case !m.Addr.IsValid():
-		b = append(b, 0)
-	case m.Addr.Is4():
-		a := m.Addr.As4()
-		b = append(b, 4)
-		b = append(b, a[:]...)
-	default:
-		a := m.Addr.As16()
-		b = append(b, 16)
-		b = append(b, a[:]...)
+	if m.Endpoint4.IsValid() {
+		a := m.Endpoint4.Addr().As4()
+		b = appendFieldHeader(b, tagEndpoint4, 6)
+		b = binary.BigEndian.AppendUint16(append(b, a[:]...), m.Endpoint4.Port())
 	}
-	b = append(b, byte(len(m.Name)))
-	return append(b, m.Name...)
+	if m.Endpoint6.IsValid() {
+		a := m.Endpoint6.Addr().As16()
+		b = appendFieldHeader(b, tagEndpoint6, 18)
+		b = binary.BigEndian.AppendUint16(append(b, a[:]...), m.Endpoint6.Port())
+	}
+	if m.Advertise.Is4() {
+		a := m.Advertise.As4()
+		b = append(appendFieldHeader(b, tagAdvertise, 4), a[:]...)
+	} else if m.Advertise.Is6() {
+		a := m.Advertise.As16()
+		b = append(appendFieldHeader(b, tagAdvertise, 16), a[:]...)
+	}
+	if m.Port != 0 {
+		b = binary.BigEndian.AppendUint16(appendFieldHeader(b, tagPort, 2), m.Port)
+	}
+	if m.Name != "" {
+		b = append(appendFieldHeader(b, tagName, len(m.Name)), m.Name...)
+	}
+	if m.Interval != 0 {
+		b = binary.BigEndian.AppendUint32(appendFieldHeader(b, tagInterval, 4), uint32(m.Interval/time.Millisecond))
+	}
+	if m.Window != 0 {
+		b = binary.BigEndian.AppendUint32(appendFieldHeader(b, tagWindow, 4), uint32(m.Window/time.Microsecond))
+	}
+	if m.Members != 0 {
+		b = binary.BigEndian.AppendUint32(appendFieldHeader(b, tagMembers, 4), m.Members)
+	}
+	if m.Seen.k != 0 {
+		b = append(appendFieldHeader(b, tagSeen, 1+len(m.Seen.bits)), m.Seen.k)
+		b = append(b, m.Seen.bits...)
+	}
+	return b
 }
 
-// parseBody decodes body strictly into m, whose Type is already set. On error
-// m is left as it was. It allocates only the name, and only when it differs
-// from m.Name.
-func parseBody(t Type, body []byte, m *Message) error {
-	if len(body) < minBody || len(body) > maxBody {
-		return errBodyLength
-	}
-	var instance InstanceID
-	copy(instance[:], body[offInstance:offTime])
-	if instance.IsZero() {
-		return errBodyInstance
-	}
-	ms := int64(binary.BigEndian.Uint64(body[offTime:]))
-	if ms <= 0 {
-		return errBodyTime
-	}
-	counter := binary.BigEndian.Uint64(body[offCounter:])
-	if counter == 0 {
-		return errBodyCounter
-	}
-	var query QueryID
-	copy(query[:], body[offQuery:offPort])
-	if query.IsZero() != (t == TypeAnnounce || t == TypeLeave) {
-		return errBodyQuery
-	}
-	port := binary.BigEndian.Uint16(body[offPort:])
-
-	var addr netip.Addr
-	n := int(body[offAddrLen])
-	rest := body[offAddr:]
-	switch n {
-	case 0:
-	case 4, 16:
-		if len(rest) < n {
-			return errBodyLength
-		}
-		if n == 4 {
-			addr = netip.AddrFrom4([4]byte(rest[:4]))
-		} else {
-			addr = netip.AddrFrom16([16]byte(rest[:16]))
-			if addr.Is4In6() {
-				return errBodyAddr
-			}
-		}
-		if addr.IsUnspecified() {
-			return errBodyAddr
-		}
-		rest = rest[n:]
-	default:
-		return errBodyAddrLen
-	}
-
-	if len(rest) < 1 {
-		return errBodyLength
-	}
-	k := int(rest[0])
-	if k > MaxNameLen {
-		return errBodyNameLen
-	}
-	rest = rest[1:]
-	if len(rest) != k {
-		return errBodyLength
-	}
-	if !printableBytes(rest) {
-		return errBodyName
-	}
-
-	m.Type = t
-	m.Instance = instance
-	m.Time = time.UnixMilli(ms).UTC()
-	m.Counter = counter
-	m.Query = query
-	m.Port = port
-	m.Addr = addr
-	if m.Name != string(rest) { // the comparison does not allocate
-		m.Name = string(rest)
-	}
-	return nil
+func appendFieldHeader(b []byte, tag byte, n int) []byte {
+	return binary.BigEndian.AppendUint16(append(b, tag), uint16(n))
 }

@@ -13,7 +13,9 @@ import (
 // AppendSeal appends to dst the datagram carrying m, sealed with the
 // keyring's primary key and a 24-byte nonce read from random (crypto/rand
 // when random is nil), and returns the extended buffer. On error dst is
-// returned unchanged. The result is at most MaxDatagram bytes.
+// returned unchanged. The datagram is at most MaxDatagram bytes (1163 at
+// most with the fields of version 2); it does not allocate when dst has
+// room for it.
 func AppendSeal(dst []byte, kr *Keyring, m *Message, random io.Reader) ([]byte, error) {
 	k := kr.Primary()
 	if k == nil {
@@ -26,14 +28,14 @@ func AppendSeal(dst []byte, kr *Keyring, m *Message, random io.Reader) ([]byte, 
 		random = rand.Reader
 	}
 	start := len(dst)
-	b := slices.Grow(dst, maxSealed) // so that Seal works in place, without reallocating
-	b = append(b, magic0, magic1, magic2, Version, byte(m.Type), 0)
+	b := append(dst, magic0, magic1, magic2, Version, byte(m.Type), 0)
 	b = binary.BigEndian.AppendUint32(b, k.id)
-	b = b[:start+HeaderLen]
+	b = append(b, make([]byte, nonceLen)...) // does not allocate
 	if _, err := io.ReadFull(random, b[start+offNonce:start+HeaderLen]); err != nil {
 		return dst, fmt.Errorf("wire: cannot read a nonce: %w", err)
 	}
 	b = appendBody(b, m)
+	b = slices.Grow(b, tagLen) // so that Seal works in place, without reallocating
 	hdr := b[start : start+HeaderLen]
 	body := b[start+HeaderLen:]
 	sealed := k.aead.Seal(body[:0], hdr[offNonce:], body, hdr)
@@ -45,9 +47,11 @@ var openBuf = sync.Pool{New: func() any { return new([maxBody]byte) }}
 
 // Open checks and decrypts datagram with the keyring and decodes it into m.
 // The checks run from cheap to costly (see the package doc); the error is
-// one of the Err values, or wraps ErrBody, and DropReason names it. On error
-// m is unchanged. Open does not modify datagram, does not keep it, and does
-// not allocate except for m.Name when it changes.
+// one of the Err values or wraps one, and ReasonOf names it. On error m is
+// unchanged. Open does not modify datagram and does not keep it. It does
+// not allocate on any reject path; on success it allocates at most m.Name,
+// when the name changes, and m.Seen's storage, when it must grow (m.Seen
+// keeps its storage from one Open to the next).
 func Open(kr *Keyring, datagram []byte, m *Message) error {
 	n := len(datagram)
 	switch {
@@ -61,8 +65,6 @@ func Open(kr *Keyring, datagram []byte, m *Message) error {
 		return ErrVersion
 	case n < minSealed:
 		return ErrShort
-	case n > maxSealed:
-		return ErrTooLarge
 	case datagram[offFlags] != 0:
 		return ErrVersion
 	}

@@ -1,0 +1,141 @@
+package mcgossip
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
+)
+
+// watchTable makes a lookup that watches the peer table t, knowing its
+// live peers; ok is false once t is closed.
+func watchTable(t *peerTable) (_ *lookup, ok bool) {
+	l := &lookup{
+		known: make(map[wire.InstanceID]bool),
+		found: make(map[wire.InstanceID]struct{}),
+		sig:   make(chan struct{}, 1),
+	}
+	// The table tells l of changes with the table's lock held and then
+	// takes l's; here l's is taken first, which cannot deadlock because
+	// the table knows nothing of l before watch returns. It keeps the
+	// events that follow waiting until l knows the peers they change.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	live, ok := t.watch(l)
+	for _, id := range live {
+		l.known[id] = true
+	}
+	l.alive = len(live)
+	return l, ok
+}
+
+// lookup is the state of one running lookup. It learns of the table's
+// changes as a watcher and of the answers to its queries as an
+// answerSink; its fields are its own, guarded by mu.
+type lookup struct {
+	mu      sync.Mutex
+	queries []wire.QueryID
+	// known: the live peers when the lookup started and those that joined
+	// since; false once one left or expired.
+	known map[wire.InstanceID]bool
+	alive int // the true values of known
+	// found: peers that answered one of this lookup's queries.
+	found   map[wire.InstanceID]struct{}
+	news    int       // peers added to known since the lookup last looked
+	lastNew time.Time // when the last one was
+	// lossy: a peer's first answer in this lookup was to a query after
+	// the first, so datagrams are being lost.
+	lossy bool
+	sig   chan struct{}
+}
+
+// lookupState is what a lookup has learnt since it last looked.
+type lookupState struct {
+	known, news int
+	lastNew     time.Time
+	lossy       bool
+}
+
+func (l *lookup) peerEvent(ev Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id := ev.Peer.ID
+	alive, seen := l.known[id]
+	switch ev.Kind {
+	case EventJoin:
+		if !seen {
+			l.news++
+			l.lastNew = ev.Time
+			l.signal()
+		}
+		if !alive {
+			l.known[id] = true
+			l.alive++
+		}
+	case EventLeave, EventExpire:
+		if alive {
+			l.known[id] = false
+			l.alive--
+		}
+	}
+}
+
+func (l *lookup) tableClosed() { l.signal() }
+
+func (l *lookup) answered(id wire.InstanceID, round int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.found[id]; !ok && round > 1 {
+		// The peer's first answer in this lookup is to a later query: its
+		// earlier answers, or the queries, were lost. (A late answer to
+		// the first query is no loss.)
+		l.lossy = true
+	}
+	l.found[id] = struct{}{}
+}
+
+// signal wakes the lookup without blocking.
+func (l *lookup) signal() {
+	select {
+	case l.sig <- struct{}{}:
+	default:
+	}
+}
+
+// addQuery records query q and returns its round, from 1.
+func (l *lookup) addQuery(q wire.QueryID) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queries = append(l.queries, q)
+	return len(l.queries)
+}
+
+// queryIDs returns the lookup's query ids.
+func (l *lookup) queryIDs() []wire.QueryID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.queries)
+}
+
+// take returns what the lookup learnt and starts counting news anew.
+func (l *lookup) take() lookupState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := lookupState{known: l.alive, news: l.news, lastNew: l.lastNew, lossy: l.lossy}
+	l.news = 0
+	return st
+}
+
+// summary returns how many of peers answered the lookup, and how many
+// queries it sent.
+func (l *lookup) summary(peers []Peer) (answered, queries int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range peers {
+		if _, ok := l.found[p.ID]; ok {
+			answered++
+		}
+	}
+	return answered, len(l.queries)
+}
