@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -24,11 +25,11 @@ import (
 //   - the string is handled as runes, so invalid UTF-8 becomes U+FFFD;
 //   - an empty (or all white space) string gives a nil map and no error.
 //
-// One difference, in errors only: a key that comes after the cookie key is
-// shown as <hidden>, with a hint at the end of the message, since it may be
-// a word of an unquoted cookie that has spaces (cookie=horse battery
-// staple makes go-discover say "battery: missing '='"). No part of a
-// cookie appears in an error.
+// One difference, in errors only: a key that comes after a secret's key
+// (secretKeys) is shown as <hidden>, with a hint at the end of the message,
+// since it may be a word of an unquoted secret that has spaces
+// (cookie=horse battery staple makes go-discover say "battery: missing
+// '='"). No part of a secret appears in an error.
 func ParseArgs(s string) (map[string]string, error) {
 	p := parser{src: []rune(strings.TrimSpace(s))}
 	return p.parse()
@@ -51,8 +52,11 @@ type parser struct {
 // hiddenKey stands for a key that ParseArgs does not show.
 const hiddenKey = "<hidden>"
 
+// secretKeys are the keys, of every provider, whose values are secrets.
+var secretKeys = []string{"cookie", "erlang_cookie", "secret"}
+
 // hiddenHint ends an error that hides a key.
-const hiddenHint = " (<hidden>: a key after cookie=, not shown since it may be part of the cookie; double-quote a cookie that has spaces or \"=\")"
+const hiddenHint = " (<hidden>: a key after a secret such as cookie=, not shown since it may be part of the secret; double-quote a secret that has spaces or \"=\")"
 
 // parse runs the key '=' value grammar over the tokens.
 func (p *parser) parse() (map[string]string, error) {
@@ -64,7 +68,7 @@ func (p *parser) parse() (map[string]string, error) {
 	m := map[string]string{}
 	want := wantKey
 	key := ""
-	afterCookie := false // a cookie key was read: later keys may be its words
+	afterSecret := false // a secret's key was read: later keys may be its words
 	hide := false        // key is not to be shown
 	fail := func(format string, args ...any) error {
 		if !hide {
@@ -83,8 +87,8 @@ func (p *parser) parse() (map[string]string, error) {
 		case wantKey:
 			switch kind {
 			case tokText:
-				key, hide = text, afterCookie
-				afterCookie = afterCookie || key == "cookie"
+				key, hide = text, afterSecret
+				afterSecret = afterSecret || slices.Contains(secretKeys, key)
 				if _, dup := m[key]; dup {
 					return nil, fail("%s: duplicate key", key)
 				}

@@ -50,11 +50,12 @@ func TestParseArgsExamples(t *testing.T) {
 	}
 }
 
-// TestParseArgsHidesCookie: a key after the cookie key may be a word of an
-// unquoted cookie with spaces; errors show it as <hidden>, with a hint.
+// TestParseArgsHidesCookie: a key after a secret's key (cookie,
+// erlang_cookie, secret) may be a word of an unquoted secret with spaces;
+// errors show it as <hidden>, with a hint.
 func TestParseArgsHidesCookie(t *testing.T) {
 	t.Parallel()
-	const hint = ` (<hidden>: a key after cookie=, not shown since it may be part of the cookie; double-quote a cookie that has spaces or "=")`
+	const hint = ` (<hidden>: a key after a secret such as cookie=, not shown since it may be part of the secret; double-quote a secret that has spaces or "=")`
 	cases := []struct{ in, err string }{
 		{"cookie=horse battery staple", "<hidden>: missing '='"},
 		{"provider=mcgossip cookie=horse battery", "<hidden>: missing '='"},
@@ -63,6 +64,8 @@ func TestParseArgsHidesCookie(t *testing.T) {
 		{"cookie=horse battery=staple=x", `<hidden>: - equals in key's value, enclosing double-quote needed <hidden>="value-with-=-symbol"`},
 		{"cookie=horse battery=", "<hidden>: missing value"},
 		{`cookie=horse battery="staple`, "<hidden>: unbalanced quotes"},
+		{"provider=libcluster erlang_cookie=horse battery", "<hidden>: missing '='"},
+		{"provider=libcluster secret=horse battery staple", "<hidden>: missing '='"},
 	}
 	for _, c := range cases {
 		_, err := cli.ParseArgs(c.in)

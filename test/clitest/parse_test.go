@@ -129,7 +129,7 @@ func checkSameAsDiscover(t *testing.T, in string) {
 }
 
 // hiddenHint ends an error of ParseArgs that hides a key.
-const hiddenHint = ` (<hidden>: a key after cookie=, not shown since it may be part of the cookie; double-quote a cookie that has spaces or "=")`
+const hiddenHint = ` (<hidden>: a key after a secret such as cookie=, not shown since it may be part of the secret; double-quote a secret that has spaces or "=")`
 
 // sameError says how got (ParseArgs's error) differs from want
 // (go-discover's), or "" when they are the same modulo redaction: got may
