@@ -1,4 +1,4 @@
-package e2e
+package consul
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcgossip/go-discover-mcgossip/test/lab"
+	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
 )
 
 // stopTimeout bounds how long an agent may take to exit after SIGTERM.
