@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -55,17 +54,7 @@ func newAgent(t *testing.T, bin string, h *lab.Host, name string, c agentConfig)
 		Timeout: 5 * time.Second,
 		Transport: &http.Transport{
 			DisableKeepAlives: true,
-			// Dial inside the host's namespace: the socket stays there.
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				var c net.Conn
-				err := h.Do(func() error {
-					var d net.Dialer
-					var err error
-					c, err = d.DialContext(ctx, network, addr)
-					return err
-				})
-				return c, err
-			},
+			DialContext:       h.DialContext, // the socket stays in the host's namespace
 		},
 	}
 	server := "server = false"
