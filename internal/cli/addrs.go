@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -12,7 +13,8 @@ import (
 // none), errors on stderr. It is an observer unless announce=true is given.
 //
 // Behind go-netaddrs exec= (with -q) stdout holds bare IPs as long as the
-// peers advertise no port, and stderr stays empty on success.
+// peers advertise no port, and stderr stays empty on success. With -json,
+// stdout holds one JSON document instead (writeAddrsJSON).
 func runAddrs(e *env) error {
 	_, cfg, err := e.parseConfig("false")
 	if err != nil {
@@ -22,7 +24,9 @@ func runAddrs(e *env) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	peers, err := eng.Discover(e.ctx)
+	took := time.Since(start)
 	if cerr := eng.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -35,6 +39,9 @@ func runAddrs(e *env) error {
 	out := make([]string, len(peers))
 	for i, p := range peers {
 		out[i] = p.String()
+	}
+	if e.opts.json {
+		return writeAddrsJSON(e.stdout, cfg, out, peers, took)
 	}
 	_, err = fmt.Fprintln(e.stdout, strings.Join(out, " "))
 	return err
