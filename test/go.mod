@@ -11,6 +11,7 @@ require (
 	github.com/hashicorp/mdns v1.0.7
 	github.com/mcgossip/go-discover-mcgossip v0.0.0-00010101000000-000000000000
 	github.com/mcgossip/go-discover-mcgossip/provider v0.0.0-00010101000000-000000000000
+	golang.org/x/mod v0.38.0
 	golang.org/x/net v0.58.0
 	golang.org/x/sys v0.47.0
 	google.golang.org/grpc v1.79.3
@@ -95,7 +96,6 @@ require (
 	go.opentelemetry.io/otel/metric v1.41.0 // indirect
 	go.opentelemetry.io/otel/trace v1.41.0 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
-	golang.org/x/mod v0.38.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/term v0.45.0 // indirect
