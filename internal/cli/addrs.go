@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -13,7 +14,8 @@ import (
 // empty line if none), errors on stderr. It is an observer unless announce=true is given.
 //
 // Behind go-netaddrs exec= (with -q) stdout holds bare IPs as long as the
-// peers advertise no port, and stderr stays empty on success.
+// peers advertise no port, and stderr stays empty on success. With -json,
+// stdout holds one JSON document instead (writeAddrsJSON).
 func runAddrs(e *env) error {
 	_, cfg, err := e.parseConfig("false")
 	if err != nil {
@@ -23,7 +25,9 @@ func runAddrs(e *env) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	peers, err := eng.Discover(e.ctx)
+	took := time.Since(start)
 	if cerr := eng.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -41,6 +45,9 @@ func runAddrs(e *env) error {
 	// an agent) are one address: print it once, as Provider.Addrs does.
 	// The peers are sorted by address and port.
 	out = slices.Compact(out)
+	if e.opts.json {
+		return writeAddrsJSON(e.stdout, cfg, out, peers, took)
+	}
 	_, err = fmt.Fprintln(e.stdout, strings.Join(out, " "))
 	return err
 }

@@ -24,8 +24,9 @@ const goneFor = time.Minute
 
 // runWatch shows the peers live until the context is cancelled. On a
 // terminal it redraws a table in place every second and on every change;
-// otherwise it prints one line per join, update, leave or expiry. It observes
-// (announce=false) unless announce=true is given.
+// otherwise, or with -json, it prints one line per join, update, leave or
+// expiry (a JSON object with -json). It observes (announce=false) unless
+// announce=true is given.
 func runWatch(e *env) error {
 	_, cfg, err := e.parseConfig("false")
 	if err != nil {
@@ -51,10 +52,10 @@ func runWatch(e *env) error {
 	}()
 
 	var v view
-	if fd, ok := terminalFD(e.stdout); ok {
+	if fd, ok := terminalFD(e.stdout); ok && !e.opts.json {
 		v = newTableView(e.stdout, fd, cfg)
 	} else {
-		v = &lineView{w: e.stdout, known: map[wire.InstanceID]bool{}}
+		v = &lineView{w: e.stdout, json: e.opts.json, known: map[wire.InstanceID]bool{}}
 	}
 	tick := time.NewTicker(time.Second)
 	lookedC := looked
@@ -109,8 +110,11 @@ type view interface {
 // lineView prints one line per change, for pipes and files:
 //
 //	2006-01-02T15:04:05.000Z join 198.18.0.2 name=web-1
+//
+// or, with json, one JSON object per line (writeEventJSON).
 type lineView struct {
 	w     io.Writer
+	json  bool
 	known map[wire.InstanceID]bool // peers announced by a join line
 }
 
@@ -155,6 +159,9 @@ func (l *lineView) update(peers []mcgossip.Peer, now time.Time) error {
 
 // line prints one event line.
 func (l *lineView) line(t time.Time, kind string, p mcgossip.Peer) error {
+	if l.json {
+		return writeEventJSON(l.w, t, kind, p)
+	}
 	s := t.UTC().Format("2006-01-02T15:04:05.000Z") + " " + kind + " " + p.String()
 	if p.Name != "" {
 		s += " name=" + quoteIfNeeded(p.Name)

@@ -104,6 +104,21 @@ func (h *Host) ListenPacket(network, address string) (net.PacketConn, error) {
 	return c, err
 }
 
+// DialContext is net.Dialer's DialContext run inside the host's namespace
+// (see Do): the connection belongs to the host. It fits
+// http.Transport.DialContext, to talk to a server in the host. Use a
+// literal address: no name is resolved in the namespace.
+func (h *Host) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	var c net.Conn
+	err := h.Do(func() error {
+		var d net.Dialer
+		var err error
+		c, err = d.DialContext(ctx, network, address)
+		return err
+	})
+	return c, err
+}
+
 // Interface returns the host's eth0 as seen inside its namespace (its
 // index there), for joining groups and choosing the multicast interface.
 func (h *Host) Interface() (*net.Interface, error) {
