@@ -11,12 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
@@ -147,15 +145,7 @@ func TestLoLeave(t *testing.T) {
 // on lo, for capturing and injecting datagrams.
 func groupSocket(t testing.TB, port int) (*net.UDPConn, *ipv4.PacketConn) {
 	t.Helper()
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = errors.Join(unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
-		})
-		return errors.Join(err, serr)
-	}}
-	pc, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(mcgossip.DefaultMulticastAddr, uint16(port)).String())
+	pc, err := reuseConfig.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(mcgossip.DefaultMulticastAddr, uint16(port)).String())
 	if err != nil {
 		t.Fatal(err)
 	}
