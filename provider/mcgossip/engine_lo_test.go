@@ -519,6 +519,11 @@ func TestLoBadInterface(t *testing.T) {
 		{"no such iface", func(c *mcgossip.Config) { c.Interfaces = []string{"nosuch0"} }, `discover-mcgossip: invalid iface "nosuch0": no such interface; this host has lo`},
 		{"foreign if_addr", func(c *mcgossip.Config) { c.IfAddr = netip.MustParseAddr("192.0.2.1") }, `discover-mcgossip: invalid if_addr "192.0.2.1": no interface of this host has this address`},
 		{"bad port", func(c *mcgossip.Config) { c.Port = 0 }, `discover-mcgossip: invalid port "0"`},
+		// The test's namespace has only lo, which carries no IPv6 group
+		// and cannot broadcast.
+		{"no IPv6", func(c *mcgossip.Config) { c.Family = mcgossip.FamilyIPv6 }, "no interface has IPv6 (check ip -6 addr), or set iface"},
+		{"no broadcast", func(c *mcgossip.Config) { c.BroadcastOnly = true },
+			"discover-mcgossip: cannot choose the interface to broadcast on: no interface is up with the BROADCAST flag and an IPv4 address with a broadcast address; name the interface with iface"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

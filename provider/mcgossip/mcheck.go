@@ -93,7 +93,9 @@ func (c *multicastCheck) problem(ifs []ifaceInfo, cfg *Config) error {
 	c.mu.Lock()
 	for _, i := range ifs {
 		for _, v6 := range []bool{false, true} {
-			if !cfg.Family.has(v6) {
+			// The families the interface is used in; all of them when it
+			// is down in all (a down interface is a problem too).
+			if !cfg.Family.has(v6) || (i.up() && !i.fams.has(v6)) {
 				continue
 			}
 			n++
