@@ -332,6 +332,26 @@ func (c *Config) groups() (groups []string, differs bool) {
 	return groups, differs
 }
 
+// Groups describes where an engine of c multicasts, for messages:
+// "230.1.1.251:45892", "[ff02::114]:45892", both joined by " and ", or
+// "broadcast to port 45892" ("broadcast to 255.255.255.255:45892").
+func (c *Config) Groups() string {
+	if c.BroadcastOnly {
+		if c.MulticastAddr == broadcast {
+			return "broadcast to " + netip.AddrPortFrom(broadcast, uint16(c.Port)).String()
+		}
+		return "broadcast to port " + strconv.Itoa(c.Port)
+	}
+	var out []string
+	if c.Family.has(false) {
+		out = append(out, netip.AddrPortFrom(c.MulticastAddr, uint16(c.Port)).String())
+	}
+	if c.Family.has(true) {
+		out = append(out, netip.AddrPortFrom(c.MulticastAddr6, uint16(c.Port)).String())
+	}
+	return strings.Join(out, " and ")
+}
+
 // advertise returns the advertise setting: "ip", "ip:port" or ":port".
 func (c *Config) advertise() string {
 	switch {

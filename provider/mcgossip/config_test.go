@@ -339,6 +339,24 @@ func parseString(s string) map[string]string {
 	return m
 }
 
+func TestConfigGroups(t *testing.T) {
+	for args, want := range map[string]string{
+		"":                                 "230.1.1.251:45892",
+		"family=ipv6 port=4000":            "[ff02::114]:4000",
+		"multicast_addr=239.1.1.1,ff05::1": "239.1.1.1:45892 and [ff05::1]:45892",
+		"broadcast_only=true":              "broadcast to port 45892",
+		"broadcast_only=true multicast_addr=255.255.255.255": "broadcast to 255.255.255.255:45892",
+	} {
+		c, err := mcgossip.ParseConfig(parseString(args))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Groups(); got != want {
+			t.Errorf("%q: Groups() = %q, want %q", args, got, want)
+		}
+	}
+}
+
 func TestParseConfigCookieEnvInvalid(t *testing.T) {
 	t.Setenv(mcgossip.CookieEnv, strings.Repeat("SECRET", 1000))
 	_, err := mcgossip.ParseConfig(nil)

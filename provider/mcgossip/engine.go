@@ -367,24 +367,8 @@ func (e *Engine) multicastProblem() error {
 	return e.mcheck.problem(e.tr.interfaces(), &e.cfg)
 }
 
-// groupsDesc describes where the engine's multicasts go, for messages:
-// "230.1.1.251:45892", "[ff02::114]:45892", both joined by " and ", or
-// "broadcast to port 45892".
-func (e *Engine) groupsDesc() string {
-	if e.cfg.BroadcastOnly {
-		if e.cfg.MulticastAddr == broadcast {
-			return fmt.Sprintf("broadcast to %s:%d", broadcast, e.cfg.Port)
-		}
-		return fmt.Sprintf("broadcast to port %d", e.cfg.Port)
-	}
-	var out []string
-	for _, g := range []netip.Addr{e.group4, e.group6} {
-		if g.IsValid() {
-			out = append(out, netip.AddrPortFrom(g, uint16(e.cfg.Port)).String())
-		}
-	}
-	return strings.Join(out, " and ")
-}
+// groupsDesc describes where the engine's multicasts go (Config.Groups).
+func (e *Engine) groupsDesc() string { return e.cfg.Groups() }
 
 // groupOf returns the group a group datagram to dst must have been sent
 // to: the group of dst's family.

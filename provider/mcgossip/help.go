@@ -40,9 +40,9 @@ const helpText = `mcgossip:
                      Default "1".
     iface:           Interface(s) to join the group on and send on, as
                      comma-separated names, e.g. "eth0,eth1".  Default: the
-                     interface the kernel routes the group to (an IPv6 group
-                     of link-local scope too; broadcast_only: the only one
-                     that can broadcast).
+                     interface the kernel routes the group to (ff02::/16
+                     too: set iface on a host with several); with
+                     broadcast_only, the only one that can broadcast.
     cookie:          Shared secret: only peers with the same cookie are found.
                      Datagrams are sealed with a key derived from it; the
                      cookie itself never goes on the wire.  Use 16 or more
@@ -54,9 +54,9 @@ const helpText = `mcgossip:
                      further lines are older cookies still accepted while a
                      new one is rolled out.  Not together with cookie.
     advertise:       Address this node announces: "ip", "ip:port" or ":port"
-                     ("[ip]:port" for IPv6).  Default: the interface's
-                     address (of the family of prefer for a dual-stack node),
-                     no port.
+                     ("[ip]:port" for IPv6).  Default: the address of the
+                     interface it sends from (of a dual-stack node, the one
+                     of the family each peer's prefer names), no port.
     name:            Node name announced to peers, at most 64 bytes.
                      Default none.
     announce:        "true": this process announces itself and answers queries
@@ -75,8 +75,8 @@ const helpText = `mcgossip:
                      unless at timeout.  "0" is off.  Default "0".
 
     A lookup multicasts a query and returns the peers that answer it with the
-    same cookie, as "ip" or "ip:port" when a peer advertises a port ("[ip]:port"
-    for IPv6, and an IPv6 link-local address with its zone), sorted,
+    same cookie, as "ip" or "ip:port" when a peer advertises a port
+    ("[ip]:port" for IPv6; an IPv6 link-local address with its zone), sorted,
     without this process itself.  It asks again while answers keep coming,
     returns once they stop (stable) or expect is met, and at timeout at the
     latest; with no peer at all it waits for timeout.  Datagrams carry a
