@@ -37,7 +37,7 @@ func runWatch(e *env) error {
 		return err
 	}
 	events, unsubscribe := eng.Events()
-	hl.Info("watch started", "group", fmt.Sprintf("%s:%d", cfg.MulticastAddr, cfg.Port))
+	hl.Info("watch started", "group", cfg.Groups())
 
 	// One lookup at the start, so the view fills without waiting for the
 	// peers' next heartbeats. It ends with the context or its timeout.
@@ -199,7 +199,10 @@ type goneRow struct {
 }
 
 func newTableView(w io.Writer, fd int, cfg *mcgossip.Config) *tableView {
-	title := fmt.Sprintf("%s watch: group %s:%d", progName, cfg.MulticastAddr, cfg.Port)
+	title := fmt.Sprintf("%s watch: group %s", progName, cfg.Groups())
+	if cfg.BroadcastOnly {
+		title = fmt.Sprintf("%s watch: %s", progName, cfg.Groups())
+	}
 	if cfg.Cookie == "" {
 		title += " (open group: no cookie)"
 	}

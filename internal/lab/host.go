@@ -18,10 +18,16 @@ const netnsDir = "/run/netns/"
 type Host struct {
 	// Name is the namespace's name, as `ip netns` lists it (mcg<pid>-<n>-h<i>).
 	Name string
-	// Addr is the host's address on eth0, in Subnet.
+	// Addr is the host's IPv4 address on eth0, in Subnet; invalid for an
+	// IPv6-only host.
 	Addr netip.Addr
+	// Addr6 is the host's unique-local IPv6 address on eth0, in Subnet6;
+	// invalid for an IPv4 host.
+	Addr6 netip.Addr
 	// Index is the host's number, from 1.
 	Index int
+	// Family is the host's address families.
+	Family Family
 
 	lab  *Lab
 	port string // the veth peer's name on the bridge

@@ -19,16 +19,43 @@ type Config struct {
 	// Port is the UDP port of the multicast group (key port).
 	// Default 45892, libcluster's, so an existing firewall rule fits.
 	Port int
-	// MulticastAddr is the IPv4 multicast group (key multicast_addr).
-	// Default 230.1.1.251, libcluster's historical default, chosen there
-	// because 230.0.0.0/24 floods some switches despite IGMP snooping.
+	// MulticastAddr is the IPv4 multicast group (key multicast_addr, its
+	// IPv4 group), used when Family has IPv4. Default 230.1.1.251,
+	// libcluster's historical default, chosen there because 230.0.0.0/24
+	// floods some switches despite IGMP snooping. With BroadcastOnly,
+	// 255.255.255.255 sends to the limited broadcast address, and any
+	// other value (the default) to each interface's broadcast address.
 	MulticastAddr netip.Addr
-	// IfAddr is the local IPv4 address the sending socket binds to (key
-	// if_addr); with no Interfaces, the interface that has this address is
-	// used. Default 0.0.0.0: any address, the kernel picks the interface's.
+	// MulticastAddr6 is the IPv6 multicast group (key multicast_addr, its
+	// IPv6 group), used when Family has IPv6. Default ff02::114 (see
+	// DefaultMulticastAddr6 for why).
+	MulticastAddr6 netip.Addr
+	// Family is the address families the engine uses (key family): its
+	// groups, its sockets and the endpoints it seals. With both
+	// (FamilyDual) a lookup queries on both groups and merges what it
+	// hears, an announce goes to both, sealed with an endpoint of each,
+	// and a peer heard on both is one peer. Default FamilyIPv4.
+	Family Family
+	// Prefer is the family of the address a peer is listed by when its
+	// datagrams carry an endpoint of both (a dual-stack peer): FamilyIPv4
+	// or FamilyIPv6 (key prefer). An advertised address always wins.
+	// Default FamilyIPv4.
+	Prefer Family
+	// BroadcastOnly sends to an IPv4 broadcast address, with SO_BROADCAST,
+	// instead of the group, and receives every broadcast to Port (key
+	// broadcast_only, libcluster's name): for networks that drop
+	// multicast. The sealed protocol is the same (cookie, replay
+	// protection, sealed identity); TTL does not apply. IPv4 only.
+	// Default false.
+	BroadcastOnly bool
+	// IfAddr is the local address the unicast socket of its family binds
+	// to (key if_addr), IPv4 or IPv6; with no Interfaces, the interface
+	// that has this address is used (by both families). Default 0.0.0.0:
+	// any address, the kernel picks the interface's (and :: for IPv6).
 	IfAddr netip.Addr
-	// TTL is the multicast TTL (keys ttl and multicast_ttl). Default 1: the
-	// datagrams stay on the local network. 0 keeps them on this host.
+	// TTL is the multicast TTL, and the IPv6 hop limit (keys ttl and
+	// multicast_ttl). Default 1: the datagrams stay on the local network.
+	// 0 keeps them on this host. It does not apply to broadcast.
 	TTL int
 	// Interfaces are the names of the interfaces to join the group on and
 	// send on (key iface, comma-separated). Default none: the interface the
@@ -109,18 +136,69 @@ const (
 // DefaultMulticastAddr is the default group, 230.1.1.251.
 var DefaultMulticastAddr = netip.AddrFrom4([4]byte{230, 1, 1, 251})
 
+// DefaultMulticastAddr6 is the default IPv6 group, ff02::114: IANA's
+// "any private experiment" group (ff0X::114) at link-local scope.
+//
+// Why this one: link-local scope keeps the datagrams on the link by
+// definition (no router forwards ff02::/16, whatever the hop limit), as
+// TTL 1 does for IPv4, and needs no multicast routing or site policy. A
+// group of its own, not all-nodes (ff02::1), lets NICs and MLD-snooping
+// switches filter it, so hosts that run no engine never see it.
+// libcluster has no IPv6 group to stay compatible with. Other
+// experiments may use ff02::114 too: their datagrams are dropped unread
+// (wrong magic or key id, and counted), as a foreign cookie's are on the
+// IPv4 group. The lab checks of this project use it explicitly too.
+var DefaultMulticastAddr6 = netip.MustParseAddr("ff02::114")
+
+// Family is a set of address families: the IPv4 family, the IPv6 one, or
+// both.
+type Family uint8
+
+// The families.
+const (
+	FamilyIPv4 Family = 1 << iota
+	FamilyIPv6
+	// FamilyDual is both.
+	FamilyDual = FamilyIPv4 | FamilyIPv6
+)
+
+// String returns "ipv4", "ipv6" or "dual", as the keys family and prefer
+// take them.
+func (f Family) String() string {
+	switch f {
+	case FamilyIPv4:
+		return "ipv4"
+	case FamilyIPv6:
+		return "ipv6"
+	case FamilyDual:
+		return "dual"
+	}
+	return "family(" + strconv.Itoa(int(f)) + ")"
+}
+
+// has reports whether f includes the family of IPv6 when v6, else IPv4.
+func (f Family) has(v6 bool) bool {
+	if v6 {
+		return f&FamilyIPv6 != 0
+	}
+	return f&FamilyIPv4 != 0
+}
+
 // DefaultConfig returns the defaults of every setting; see Config for each.
 func DefaultConfig() *Config {
 	return &Config{
-		Port:          DefaultPort,
-		MulticastAddr: DefaultMulticastAddr,
-		IfAddr:        netip.IPv4Unspecified(),
-		TTL:           DefaultTTL,
-		Announce:      true,
-		Interval:      DefaultInterval,
-		Timeout:       DefaultTimeout,
-		Stable:        DefaultStable,
-		AnswerJitter:  DefaultAnswerJitter,
+		Port:           DefaultPort,
+		MulticastAddr:  DefaultMulticastAddr,
+		MulticastAddr6: DefaultMulticastAddr6,
+		Family:         FamilyIPv4,
+		Prefer:         FamilyIPv4,
+		IfAddr:         netip.IPv4Unspecified(),
+		TTL:            DefaultTTL,
+		Announce:       true,
+		Interval:       DefaultInterval,
+		Timeout:        DefaultTimeout,
+		Stable:         DefaultStable,
+		AnswerJitter:   DefaultAnswerJitter,
 	}
 }
 
@@ -142,9 +220,17 @@ func (c *Config) validateFields() error {
 	switch {
 	case !validPort(c.Port):
 		return invalid("port", strconv.Itoa(c.Port), acceptPort)
-	case !validGroup(c.MulticastAddr):
+	case c.Family != FamilyIPv4 && c.Family != FamilyIPv6 && c.Family != FamilyDual:
+		return invalid("family", c.Family.String(), acceptFamily)
+	case c.BroadcastOnly && c.Family != FamilyIPv4:
+		return invalid("family", c.Family.String(), acceptBroadcastFamily)
+	case c.Family.has(false) && !c.BroadcastOnly && !validGroup4(c.MulticastAddr):
 		return invalid("multicast_addr", c.MulticastAddr.String(), acceptGroup)
-	case !validIfAddr(c.IfAddr):
+	case c.Family.has(true) && !validGroup6(c.MulticastAddr6):
+		return invalid("multicast_addr", c.MulticastAddr6.String(), acceptGroup)
+	case c.Prefer != FamilyIPv4 && c.Prefer != FamilyIPv6:
+		return invalid("prefer", c.Prefer.String(), acceptPrefer)
+	case !validIfAddr(c.IfAddr, c.Family):
 		return invalid("if_addr", c.IfAddr.String(), acceptIfAddr)
 	case !validTTL(c.TTL):
 		return invalid("ttl", strconv.Itoa(c.TTL), acceptTTL)
@@ -206,9 +292,13 @@ func (c *Config) settings() []setting {
 		}
 	}
 	add(c.Port != d.Port, "port", strconv.Itoa(c.Port))
-	add(c.MulticastAddr != d.MulticastAddr, "multicast_addr", c.MulticastAddr.String())
+	groups, differs := c.groups()
+	add(differs, "multicast_addr", strings.Join(groups, ","))
+	add(c.Family != d.Family, "family", c.Family.String())
+	add(c.Prefer != d.Prefer, "prefer", c.Prefer.String())
+	add(c.BroadcastOnly, "broadcast_only", "true")
 	add(c.IfAddr != d.IfAddr, "if_addr", c.IfAddr.String())
-	add(c.TTL != d.TTL, "ttl", strconv.Itoa(c.TTL))
+	add(c.TTL != d.TTL && !c.BroadcastOnly, "ttl", strconv.Itoa(c.TTL))
 	add(len(c.Interfaces) > 0, "iface", strings.Join(c.Interfaces, ","))
 	add(c.CookieFile != "", "cookie_file", c.CookieFile)
 	add(c.CookieFile == "" && c.Cookie != "", "cookie", "<hidden>")
@@ -220,6 +310,46 @@ func (c *Config) settings() []setting {
 	add(c.Stable != d.Stable, "stable", c.Stable.String())
 	add(c.Expect != d.Expect, "expect", strconv.Itoa(c.Expect))
 	return out
+}
+
+// groups returns the groups of the families in use, as multicast_addr
+// takes them, and whether one of them is not its family's default.
+func (c *Config) groups() (groups []string, differs bool) {
+	if c.BroadcastOnly {
+		if c.MulticastAddr == broadcast {
+			return []string{broadcast.String()}, true
+		}
+		return nil, false
+	}
+	if c.Family.has(false) {
+		groups = append(groups, c.MulticastAddr.String())
+		differs = c.MulticastAddr != DefaultMulticastAddr
+	}
+	if c.Family.has(true) {
+		groups = append(groups, c.MulticastAddr6.String())
+		differs = differs || c.MulticastAddr6 != DefaultMulticastAddr6
+	}
+	return groups, differs
+}
+
+// Groups describes where an engine of c multicasts, for messages:
+// "230.1.1.251:45892", "[ff02::114]:45892", both joined by " and ", or
+// "broadcast to port 45892" ("broadcast to 255.255.255.255:45892").
+func (c *Config) Groups() string {
+	if c.BroadcastOnly {
+		if c.MulticastAddr == broadcast {
+			return "broadcast to " + netip.AddrPortFrom(broadcast, uint16(c.Port)).String()
+		}
+		return "broadcast to port " + strconv.Itoa(c.Port)
+	}
+	var out []string
+	if c.Family.has(false) {
+		out = append(out, netip.AddrPortFrom(c.MulticastAddr, uint16(c.Port)).String())
+	}
+	if c.Family.has(true) {
+		out = append(out, netip.AddrPortFrom(c.MulticastAddr6, uint16(c.Port)).String())
+	}
+	return strings.Join(out, " and ")
 }
 
 // advertise returns the advertise setting: "ip", "ip:port" or ":port".

@@ -64,13 +64,18 @@ var ErrClosed = errors.New("discover-mcgossip: engine closed")
 // unicast replies. The engine itself runs their lifecycle, the timer loop
 // and the sending.
 type Engine struct {
-	cfg   Config
-	id    wire.InstanceID
-	kr    *wire.Keyring
-	tr    transport
-	log   *logs
-	group netip.Addr
-	now   func() time.Time // the clock; tests move it
+	cfg Config
+	id  wire.InstanceID
+	kr  *wire.Keyring
+	tr  transport
+	log *logs
+	now func() time.Time // the clock; tests move it
+
+	// group4 and group6 are the destinations a group datagram of each
+	// family must have (the invalid Addr for a family not in use); with
+	// broadcast_only, group4 is 255.255.255.255, which every broadcast
+	// address the transport accepts arrives as.
+	group4, group6 netip.Addr
 
 	counter atomic.Uint64 // last counter sent
 	ctr     counters
@@ -126,7 +131,6 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		kr:      kr,
 		tr:      tr,
 		log:     g,
-		group:   cfg.MulticastAddr,
 		now:     clock,
 		table:   newPeerTable(maxInstances),
 		replay:  newReplayStore(maxInstances, now),
@@ -136,6 +140,15 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		wake:    make(chan struct{}, 1),
 		rejoin:  make(chan struct{}, 1),
 		done:    make(chan struct{}),
+	}
+	if cfg.Family.has(false) {
+		e.group4 = cfg.MulticastAddr
+		if cfg.BroadcastOnly {
+			e.group4 = broadcast
+		}
+	}
+	if cfg.Family.has(true) {
+		e.group6 = cfg.MulticastAddr6
 	}
 	e.cfg.Interfaces = slices.Clone(cfg.Interfaces)
 	e.cfg.OldCookies = slices.Clone(cfg.OldCookies)
@@ -152,7 +165,7 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 	if cfg.Announce {
 		role = "announcing " + e.advertised() + " every " + cfg.Interval.String()
 	}
-	g.printf(levelInfo, "engine %s started on %s:%d (%s), %s, %s", shortID(e.id), cfg.MulticastAddr, cfg.Port,
+	g.printf(levelInfo, "engine %s started on %s (%s), %s, %s", shortID(e.id), e.groupsDesc(),
 		strings.Join(e.ifaceNames(), ","), role, e.keyDesc())
 	if got := tr.readBuffer(); got != 0 && got < readBuffer {
 		// An agent is what a flood hits; a lookup's engine lives briefly.
@@ -351,7 +364,19 @@ func (e *Engine) wakeLoop() {
 // says what to check, or nil when multicast works as far as this engine
 // can tell.
 func (e *Engine) multicastProblem() error {
-	return e.mcheck.problem(e.tr.interfaces(), netip.AddrPortFrom(e.group, uint16(e.cfg.Port)))
+	return e.mcheck.problem(e.tr.interfaces(), &e.cfg)
+}
+
+// groupsDesc describes where the engine's multicasts go (Config.Groups).
+func (e *Engine) groupsDesc() string { return e.cfg.Groups() }
+
+// groupOf returns the group a group datagram to dst must have been sent
+// to: the group of dst's family.
+func (e *Engine) groupOf(dst netip.Addr) netip.Addr {
+	if dst.Is6() {
+		return e.group6
+	}
+	return e.group4
 }
 
 // Close sends a leave (when announcing), stops the engine and returns once

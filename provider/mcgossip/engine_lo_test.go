@@ -11,12 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
@@ -147,15 +145,7 @@ func TestLoLeave(t *testing.T) {
 // on lo, for capturing and injecting datagrams.
 func groupSocket(t testing.TB, port int) (*net.UDPConn, *ipv4.PacketConn) {
 	t.Helper()
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = errors.Join(unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
-		})
-		return errors.Join(err, serr)
-	}}
-	pc, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(mcgossip.DefaultMulticastAddr, uint16(port)).String())
+	pc, err := reuseConfig.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(mcgossip.DefaultMulticastAddr, uint16(port)).String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,6 +519,11 @@ func TestLoBadInterface(t *testing.T) {
 		{"no such iface", func(c *mcgossip.Config) { c.Interfaces = []string{"nosuch0"} }, `discover-mcgossip: invalid iface "nosuch0": no such interface; this host has lo`},
 		{"foreign if_addr", func(c *mcgossip.Config) { c.IfAddr = netip.MustParseAddr("192.0.2.1") }, `discover-mcgossip: invalid if_addr "192.0.2.1": no interface of this host has this address`},
 		{"bad port", func(c *mcgossip.Config) { c.Port = 0 }, `discover-mcgossip: invalid port "0"`},
+		// The test's namespace has only lo, which carries no IPv6 group
+		// and cannot broadcast.
+		{"no IPv6", func(c *mcgossip.Config) { c.Family = mcgossip.FamilyIPv6 }, "no interface has IPv6 (check ip -6 addr), or set iface"},
+		{"no broadcast", func(c *mcgossip.Config) { c.BroadcastOnly = true },
+			"discover-mcgossip: cannot choose the interface to broadcast on: no interface is up with the BROADCAST flag and an IPv4 address with a broadcast address; name the interface with iface"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

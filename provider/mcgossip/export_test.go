@@ -40,7 +40,7 @@ func (c *Clock) Advance(d time.Duration) { c.off.Add(int64(d)) }
 // it came in on the group socket (group true) or on the unicast socket, at
 // the engine's first interface address.
 func (e *Engine) Receive(b []byte, src netip.AddrPort, group bool) {
-	p := &packet{data: b, src: src, group: group, dst: e.group, ifindex: 1}
+	p := &packet{data: b, src: src, group: group, dst: e.group4, ifindex: 1}
 	if !group {
 		p.dst = e.tr.interfaces()[0].addr
 	}

@@ -6,16 +6,43 @@ const helpText = `mcgossip:
 
     provider:        "mcgossip"
     port:            UDP port of the multicast group.  Default "45892".
-    multicast_addr:  IPv4 multicast group (224.0.0.0 to 239.255.255.255).
-                     Default "230.1.1.251".
-    if_addr:         IPv4 address of this host to send from; without iface,
-                     the interface that has it is used.  Default "0.0.0.0"
-                     (the kernel picks the interface's address).
-    ttl:             Multicast TTL, 0 to 255; 1 keeps datagrams on the local
-                     network.  Alias "multicast_ttl".  Default "1".
+    multicast_addr:  Multicast group: IPv4 (224.0.0.0 to 239.255.255.255) or
+                     IPv6 (ff00::/8), or one of each, comma-separated, e.g.
+                     "230.1.1.251,ff02::114".  Default "230.1.1.251", and
+                     "ff02::114" for IPv6: link-local scope, so it never
+                     leaves the link, like TTL 1, and needs no multicast
+                     routing; a group of its own (IANA's "any private
+                     experiment"), not all-nodes ff02::1, so hosts without
+                     an engine never see it.
+    family:          "ipv4", "ipv6" or "dual": both, so a lookup asks on both
+                     groups and finds peers of either family, and a node
+                     announces on both.  Default: the families of
+                     multicast_addr, else "ipv4".
+    prefer:          A peer reachable over both families is listed once, by
+                     its address of this one: "ipv4" or "ipv6".  Default
+                     "ipv4".
+    broadcast_only:  "true": send to the interface's IPv4 broadcast address
+                     instead of a group, for networks that drop multicast
+                     (switches with IGMP snooping but no querier, some home
+                     routers), and receive every broadcast to port; with
+                     multicast_addr "255.255.255.255", to that address, as
+                     libcluster.  Cookie, sealing and replay protection are
+                     unchanged; ttl does not apply (no router forwards a
+                     broadcast).  IPv4 only; every node must set it.
+                     Default "false".
+    if_addr:         Address of this host to send from, IPv4 or IPv6 (not
+                     link-local); without iface, the interface that has it
+                     is used.  Default "0.0.0.0" (the kernel picks the
+                     interface's address; for IPv6 a global or unique-local
+                     one, else the link-local one).
+    ttl:             Multicast TTL and IPv6 hop limit, 0 to 255; 1 keeps
+                     datagrams on the local network.  Alias "multicast_ttl".
+                     Default "1".
     iface:           Interface(s) to join the group on and send on, as
                      comma-separated names, e.g. "eth0,eth1".  Default: the
-                     interface the kernel routes the group to.
+                     interface the kernel routes the group to (ff02::/16
+                     too: set iface on a host with several); with
+                     broadcast_only, the only one that can broadcast.
     cookie:          Shared secret: only peers with the same cookie are found.
                      Datagrams are sealed with a key derived from it; the
                      cookie itself never goes on the wire.  Use 16 or more
@@ -26,8 +53,10 @@ const helpText = `mcgossip:
                      command lines: the first non-empty line is the cookie,
                      further lines are older cookies still accepted while a
                      new one is rolled out.  Not together with cookie.
-    advertise:       Address this node announces: "ip", "ip:port" or ":port".
-                     Default: the interface's IPv4 address, no port.
+    advertise:       Address this node announces: "ip", "ip:port" or ":port"
+                     ("[ip]:port" for IPv6).  Default: the address of the
+                     interface it sends from (of a dual-stack node, the one
+                     of the family each peer's prefer names), no port.
     name:            Node name announced to peers, at most 64 bytes.
                      Default none.
     announce:        "true": this process announces itself and answers queries
@@ -46,7 +75,8 @@ const helpText = `mcgossip:
                      unless at timeout.  "0" is off.  Default "0".
 
     A lookup multicasts a query and returns the peers that answer it with the
-    same cookie, as "ip" or "ip:port" when a peer advertises a port, sorted,
+    same cookie, as "ip" or "ip:port" when a peer advertises a port
+    ("[ip]:port" for IPv6; an IPv6 link-local address with its zone), sorted,
     without this process itself.  It asks again while answers keep coming,
     returns once they stop (stable) or expect is met, and at timeout at the
     latest; with no peer at all it waits for timeout.  Datagrams carry a

@@ -82,7 +82,7 @@ func (n *MemNet) AddInterface(e *Engine) netip.AddrPort {
 	a := p.addr.Addr().As4()
 	a[1] = byte(len(p.ifs))
 	ap := netip.AddrPortFrom(netip.AddrFrom4(a), p.addr.Port())
-	p.ifs = append(p.ifs, ifaceInfo{name: "mem" + strconv.Itoa(len(p.ifs)), index: len(p.ifs) + 1, up: true, addr: ap.Addr()})
+	p.ifs = append(p.ifs, ifaceInfo{name: "mem" + strconv.Itoa(len(p.ifs)), index: len(p.ifs) + 1, fams: FamilyIPv4, addr: ap.Addr()})
 	return ap
 }
 
@@ -115,7 +115,7 @@ func (n *MemNet) newPort() *memPort {
 		q:    make(chan memPkt, 4096),
 		stop: make(chan struct{}),
 	}
-	p.ifs = []ifaceInfo{{name: "mem0", index: 1, up: true, addr: p.addr.Addr()}}
+	p.ifs = []ifaceInfo{{name: "mem0", index: 1, fams: FamilyIPv4, addr: p.addr.Addr()}}
 	n.ports = append(n.ports, p)
 	return p
 }
@@ -201,7 +201,13 @@ func (p *memPort) interfaces() []ifaceInfo {
 	return slices.Clone(p.ifs)
 }
 
-func (p *memPort) localPort() uint16 { return p.addr.Port() }
+// localPort returns the port of IPv4, the only family of the network.
+func (p *memPort) localPort(v6 bool) uint16 {
+	if v6 {
+		return 0
+	}
+	return p.addr.Port()
+}
 
 func (p *memPort) readBuffer() int { return 0 }
 

@@ -59,7 +59,11 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 	}
 	out = slices.Compact(out) // peers are sorted by address and port
 	if len(out) == 0 {
-		e.log.printf(levelInfo, "no peers found in %v on %s:%d", cfg.Timeout, cfg.MulticastAddr, cfg.Port)
+		msg := fmt.Sprintf("no peers found in %v on %s", cfg.Timeout, e.groupsDesc())
+		if hint := e.silenceHint(); hint != "" {
+			msg += "; " + hint
+		}
+		e.log.printf(levelInfo, "%s", msg)
 	}
 	return out, nil
 }
@@ -100,8 +104,8 @@ func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
 // cookie_file, whose change replaces the engine.
 func engineKey(c *Config) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d|%s|%s|%d|%s|%s|%d|%q|%t|%d|%d|%d",
-		c.Port, c.MulticastAddr, c.IfAddr, c.TTL, strings.Join(c.Interfaces, ","),
+	fmt.Fprintf(&b, "%d|%s|%s|%d|%t|%d|%s|%d|%s|%s|%d|%q|%t|%d|%d|%d",
+		c.Port, c.MulticastAddr, c.MulticastAddr6, c.Family, c.BroadcastOnly, c.Prefer, c.IfAddr, c.TTL, strings.Join(c.Interfaces, ","),
 		c.Advertise, c.AdvertisePort, c.Name, c.Announce, c.Interval, c.AnswerJitter, c.rescan)
 	if c.CookieFile != "" {
 		fmt.Fprintf(&b, "|file %q", c.CookieFile)

@@ -54,6 +54,8 @@ type bench struct {
 	netns string // this process's network namespace
 	lab   *lab.Lab
 	res   *results
+	// lanLab is the dual-stack lab of the lan section, while it runs.
+	lanLab *lab.Lab
 
 	mu       sync.Mutex
 	running  []*worker
@@ -106,7 +108,7 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&c.pluginN, "plugin-n", 10, "responders during the plugin measurement")
 	fs.IntVar(&c.pluginRuns, "plugin-runs", 15, "cold and warm lookups per path in the plugin measurement")
 	fs.StringVar(&c.benchtime, "benchtime", "1s", "go test -benchtime for the codec benchmarks")
-	fs.StringVar(&sections, "sections", "latency,codec,flood,rflood,plugin,footprint", "sections to run")
+	fs.StringVar(&sections, "sections", "latency,lan,codec,flood,rflood,plugin,footprint", "sections to run")
 	fs.BoolVar(&quick, "quick", false, "fewer runs and shorter windows (a smoke test, not for the report)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (logs)")
 	if err := fs.Parse(args); err != nil {
@@ -122,11 +124,11 @@ func parseConfig(args []string) (config, error) {
 	c.sections = map[string]bool{}
 	for _, s := range strings.Split(sections, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "latency", "codec", "flood", "rflood", "plugin", "footprint":
+		case "latency", "lan", "codec", "flood", "rflood", "plugin", "footprint":
 			c.sections[s] = true
 		case "":
 		default:
-			return c, fmt.Errorf("-sections: unknown section %q (have latency, codec, flood, rflood, plugin, footprint)", s)
+			return c, fmt.Errorf("-sections: unknown section %q (have latency, lan, codec, flood, rflood, plugin, footprint)", s)
 		}
 	}
 	if quick {
@@ -199,6 +201,7 @@ func (b *bench) teardown() {
 	ws := b.running
 	b.running = nil
 	l := b.lab // kept: the main goroutine may still use it; Close is idempotent
+	lanLab := b.lanLab
 	b.mu.Unlock()
 	for _, w := range ws {
 		select {
@@ -211,6 +214,9 @@ func (b *bench) teardown() {
 		if err := l.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: closing the lab: %v\n", err)
 		}
+	}
+	if lanLab != nil {
+		_ = lanLab.Close()
 	}
 	if !b.cfg.keep && b.work != "" {
 		_ = os.RemoveAll(b.work)
@@ -273,6 +279,11 @@ func (b *bench) run() error {
 	}
 	if cfg.sections["latency"] || cfg.sections["plugin"] {
 		if err := b.runLatency(); err != nil {
+			return err
+		}
+	}
+	if cfg.sections["lan"] {
+		if err := b.runLAN(); err != nil {
 			return err
 		}
 	}

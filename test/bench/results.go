@@ -14,6 +14,7 @@ type results struct {
 	Machine   machineInfo
 	Config    config
 	Latency   []latencyRow
+	LAN       []latencyRow // the lan section's rows (lan.go)
 	First     []latencyRow // the first mcgossip lookup of each query process
 	Codec     []goBenchRun
 	Flood     []floodRow
@@ -156,6 +157,7 @@ func (r *results) markdown() string {
 
 	r.writeTargets(w)
 	r.writeLatency(w)
+	r.writeLAN(w)
 	r.writeCodec(w)
 	r.writeFlood(w)
 	r.writeRFlood(w)

@@ -9,7 +9,10 @@ import (
 
 // groupBindAddr is the address the group socket binds to: the wildcard
 // address; the receiver checks each datagram's destination (Packet.Dst).
-func groupBindAddr(_ netip.Addr, port uint16) netip.AddrPort {
+func groupBindAddr(group netip.Addr, port uint16, _ bool) netip.AddrPort {
+	if group.Is6() {
+		return netip.AddrPortFrom(netip.IPv6Unspecified(), port)
+	}
 	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
 }
 
@@ -23,3 +26,6 @@ func controlUnicast(_, _ string, _ syscall.RawConn) error { return nil }
 // setReadBuffer cannot ask for a receive buffer here; it reports the size
 // asked for.
 func setReadBuffer(_ syscall.RawConn, size int) (int, error) { return size, nil }
+
+// setBroadcast sets nothing on this platform.
+func setBroadcast(_ syscall.RawConn) error { return nil }

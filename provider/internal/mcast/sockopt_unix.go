@@ -11,7 +11,10 @@ import (
 
 // groupBindAddr is the address the group socket binds to: the wildcard
 // address outside Linux; the receiver checks each datagram's destination (Packet.Dst).
-func groupBindAddr(_ netip.Addr, port uint16) netip.AddrPort {
+func groupBindAddr(group netip.Addr, port uint16, _ bool) netip.AddrPort {
+	if group.Is6() {
+		return netip.AddrPortFrom(netip.IPv6Unspecified(), port)
+	}
 	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
 }
 
