@@ -66,7 +66,8 @@ var ErrClosed = errors.New("discover-mcgossip: engine closed")
 type Engine struct {
 	cfg   Config
 	id    wire.InstanceID
-	kr    *wire.Keyring
+	kr    atomic.Pointer[wire.Keyring] // swapped by SetCookies
+	keys  cookieKeys                   // the cookies behind kr
 	tr    transport
 	log   *logs
 	group netip.Addr
@@ -74,6 +75,7 @@ type Engine struct {
 
 	counter atomic.Uint64 // last counter sent
 	ctr     counters
+	heard   senders // recent senders of foreign and stale datagrams
 	mcheck  multicastCheck
 
 	table   *peerTable
@@ -123,7 +125,6 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 	now := clock()
 	e := &Engine{
 		cfg:     *cfg,
-		kr:      kr,
 		tr:      tr,
 		log:     g,
 		group:   cfg.MulticastAddr,
@@ -137,6 +138,8 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		rejoin:  make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	e.kr.Store(kr)
+	e.keys.cookies = append([]string{cfg.Cookie}, cfg.OldCookies...)
 	e.cfg.Interfaces = slices.Clone(cfg.Interfaces)
 	e.cfg.OldCookies = slices.Clone(cfg.OldCookies)
 	e.cfg.Advertise = cfg.Advertise.Unmap() // the wire takes no IPv4-mapped address
@@ -145,7 +148,7 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		return nil, fmt.Errorf("discover-mcgossip: cannot make an instance id: %w", err)
 	}
 	e.table.watch(eventLog{g})
-	if w := cookieWarning(cfg.Cookie); w != "" {
+	for _, w := range configWarnings(cfg) {
 		g.printf(levelWarn, "%s", w)
 	}
 	role := "observing (announce=false)"
@@ -176,7 +179,7 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 
 // sameCookies reports whether the engine uses cfg's cookies.
 func (e *Engine) sameCookies(cfg *Config) bool {
-	return e.cfg.Cookie == cfg.Cookie && slices.Equal(e.cfg.OldCookies, cfg.OldCookies)
+	return e.keys.same(append([]string{cfg.Cookie}, cfg.OldCookies...))
 }
 
 // ID returns the engine's random instance id, which its peers see.
@@ -185,7 +188,7 @@ func (e *Engine) ID() wire.InstanceID { return e.id }
 func shortID(id wire.InstanceID) string { return id.String()[:8] }
 
 func (e *Engine) keyDesc() string {
-	keys := e.kr.Keys()
+	keys := e.kr.Load().Keys()
 	s := keys[0].String()
 	if e.cfg.Cookie == "" {
 		s += " (open group)"
