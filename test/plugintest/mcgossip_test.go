@@ -119,7 +119,9 @@ func TestMcgossipThroughPlugin(t *testing.T) {
 		err  bool
 	}{
 		{"finds the agents", map[string]string{"expect": "3"}, want, false},
-		{"foreign cookie", map[string]string{"cookie": cli.NewCookie(), "timeout": "300ms"}, []string{}, false},
+		// Longer than the agents' heartbeat gaps (1s ± 20%), so that both
+		// lookups hear another cookie and log the same line.
+		{"foreign cookie", map[string]string{"cookie": cli.NewCookie(), "timeout": "1500ms"}, []string{}, false},
 		{"config error", map[string]string{"port": "70000"}, nil, true},
 		{"unknown key", map[string]string{"prot": "1"}, nil, true},
 	} {
