@@ -19,10 +19,11 @@ import (
 // runAgent keeps this node discoverable: it runs an announcing engine until
 // the context is cancelled (SIGINT, SIGTERM), then closes it, which sends a
 // signed leave, and returns nil. At the start it looks the group up once,
-// in the background, and logs what it found; peer joins, updates, leaves
-// and expiries are logged at info level. With -metrics-addr it serves its
-// counters to Prometheus. Under Run, SIGUSR1 logs the counters and the peer
-// table and SIGHUP is logged as a reload request; neither stops it.
+// in the background, and logs what it found (or, when it found nothing,
+// what it heard); peer joins, updates, leaves and expiries are logged at
+// info level. With -metrics-addr it serves its counters to Prometheus.
+// Under Run, SIGUSR1 logs the counters and the peer table, and SIGHUP reads
+// the cookie_file again (reload); neither stops it.
 func runAgent(e *env) error {
 	args, cfg, err := e.parseConfig("true")
 	if err != nil {
@@ -51,7 +52,7 @@ func runAgent(e *env) error {
 		kv = append(kv, "metrics", "http://"+ms.Addr().String()+metrics.Path)
 	}
 	hl.Info("agent started", kv...)
-	looked := firstLookup(e.ctx, eng, hl, ms)
+	looked := firstLookup(e.ctx, eng, cfg.Expect, hl, ms)
 	for {
 		select {
 		case <-e.ctx.Done():
@@ -76,8 +77,7 @@ func runAgent(e *env) error {
 			case syscall.SIGUSR1:
 				dump(hl, eng)
 			case syscall.SIGHUP:
-				hl.Warn("reload requested (SIGHUP): this version reads cookie_file only at start, so the agent goes on with the cookies it has; restart it to rotate the cookie",
-					"cookie_file", cfg.CookieFile)
+				reload(hl, eng, cfg.CookieFile)
 			}
 		}
 	}
@@ -96,33 +96,49 @@ func (e *env) notify(sigs ...os.Signal) (ch <-chan os.Signal, stop func()) {
 }
 
 // firstLookup looks the group up once, in the background, logs what it
-// found and records it in ms; the returned channel is closed when it has
-// returned (at once when ctx is cancelled).
-func firstLookup(ctx context.Context, eng *mcgossip.Engine, hl hclog.Logger, ms *metrics.Server) <-chan struct{} {
+// found (and, short of expect, what it heard) and records it in ms; the
+// returned channel is closed when it has returned (at once when ctx is
+// cancelled).
+func firstLookup(ctx context.Context, eng *mcgossip.Engine, expect int, hl hclog.Logger, ms *metrics.Server) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		start := time.Now()
-		peers, err := eng.Discover(ctx)
+		var heard mcgossip.Heard
+		peers, err := eng.Discover(ctx, mcgossip.WithHeard(&heard))
 		if ctx.Err() != nil {
 			return // stopping: not a lookup that ended
 		}
 		ms.Lookup(start, len(peers), err)
 		took := time.Since(start).Round(time.Millisecond)
+		addrs := strings.Join(peerStrings(peers), " ")
 		switch {
 		case err != nil:
 			hl.Warn("first lookup failed", "took", took, "error", err)
-		case len(peers) == 0:
-			hl.Info("first lookup found no peers (the first node of a cluster finds none)", "took", took)
+		case len(peers) == 0: // the first node of a cluster finds none
+			logHeard(hl, "first lookup found no peers", heard, "took", took)
+		case len(peers) < expect:
+			logHeard(hl, fmt.Sprintf("first lookup found %d of the %d expected peers", len(peers), expect), heard, "took", took, "peers", addrs)
 		default:
-			addrs := make([]string, len(peers))
-			for i, p := range peers {
-				addrs[i] = p.String()
-			}
-			hl.Info("first lookup found "+plural(len(peers), "peer"), "took", took, "peers", strings.Join(addrs, " "))
+			hl.Info("first lookup found "+plural(len(peers), "peer"), "took", took, "peers", addrs)
 		}
 	}()
 	return done
+}
+
+// reload reads the engine's cookie_file again (SIGHUP) and logs what
+// changed, by key id; on an error the engine keeps its keys.
+func reload(hl hclog.Logger, eng *mcgossip.Engine, file string) {
+	if file == "" {
+		hl.Warn("reload (SIGHUP): nothing to reload: the cookie comes from cookie= or $" + mcgossip.CookieEnv + ", not a cookie_file; restart the agent to change it")
+		return
+	}
+	ch, err := eng.ReloadCookies()
+	if err != nil {
+		hl.Error("reload (SIGHUP) failed: keeping the current keys", "cookie_file", file, "error", err)
+		return
+	}
+	hl.Info("reload (SIGHUP): cookie_file read again: "+ch.String(), "cookie_file", file, "keys", strings.Join(ch.New, " "), "changed", ch.Changed())
 }
 
 // dump logs the engine's counters and its peer table (SIGUSR1).

@@ -141,6 +141,9 @@ type env struct {
 	// signals is true when the command may take signals for itself
 	// (Run, not RunContext).
 	signals bool
+	// inlineCookie is true when the config arguments hold cookie=, which
+	// startEngine warns about.
+	inlineCookie bool
 }
 
 // options are the command-line flags. Every flag may be given before or

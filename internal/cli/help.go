@@ -19,13 +19,20 @@ Looks the peers up once and prints their addresses on one line, separated
 by single spaces (an empty line if none): go-discover's "discover addrs",
 usable as go-netaddrs' exec= command. A peer that advertises a port is
 printed as ip:port. The lookup ends once no new peer has answered for
-stable, as soon as expect peers are known, or at timeout. addrs only looks:
-it announces itself only with announce=true.
+stable, as soon as expect peers are known, or at timeout. It leaves out
+this host's own addresses (exclude_local=false lists them). When it ends
+short (nothing found, or fewer than expect) it logs what it heard instead:
+datagrams sealed with another cookie (and from which hosts), clocks off,
+or nothing at all. addrs only looks: it announces itself only with
+announce=true.
 
 Flags:
   -json             Print one JSON document instead: "addrs" (as the line
                     would list them), "peers" (addr, port, name, id,
-                    last_seen), "group", "expect" and "took_ms".
+                    last_seen), "group", "expect", "took_ms" and "heard"
+                    (what the lookup heard: datagrams, other_cookie and
+                    other_cookie_from, stale and stale_from, left_out, a
+                    summary, ...).
 ` + logFlags + keysHint + `
 Examples:
   ` + progName + ` -q addrs cookie_file=/etc/mcgossip/cookie expect=3
@@ -38,8 +45,10 @@ peer that joins, changes, leaves or expires, until SIGINT or SIGTERM; then
 multicasts a signed leave and exits 0. announce=false is refused (use addrs
 or watch to only look).
 
-Signals: SIGUSR1 logs the counters and the peer table; SIGHUP asks for a
-reload (logged; the agent goes on). Neither stops the agent.
+Signals: SIGUSR1 logs the counters and the peer table; SIGHUP reads the
+cookie_file again and swaps the keys at once, logging what changed by key
+id ("unchanged" when nothing did; on an error it keeps the keys it has).
+Neither stops the agent.
 
 Flags:
   -metrics-addr ADDR
@@ -53,12 +62,17 @@ Example:
 	"watch": `Usage: ` + progName + ` watch [flags] [key=val ...]
 
 Shows the peers live until SIGINT or SIGTERM: on a terminal a table redrawn
-in place, otherwise one line per join, update, leave or expiry. It only
+in place, otherwise one line per join, update, leave or expiry. What it
+heard that made no peer (another cookie, clocks off, nothing at all) it
+logs after a first lookup that found nobody, once a minute when that
+changed, and when it stops (the table shows it in its header). It only
 looks: it announces itself only with announce=true.
 
 Flags:
   -json             Print one JSON object per event instead (time, event,
-                    addr, port, name, id, last_seen), also on a terminal.
+                    addr, port, name, id, last_seen), also on a terminal;
+                    and "heard" objects (time, event "heard", why: lookup,
+                    periodic or stop, peers, heard) at those moments.
 ` + logFlags + keysHint + `
 Example:
   ` + progName + ` watch -json cookie_file=/etc/mcgossip/cookie

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"time"
 
@@ -38,17 +37,21 @@ type addrsJSON struct {
 	Expect int `json:"expect"`
 	// TookMS is how long the lookup took, in milliseconds.
 	TookMS int64 `json:"took_ms"`
+	// Heard is what the engine heard during the lookup, and the peers of
+	// this host it left out: why a lookup found fewer than expected.
+	Heard heardJSON `json:"heard"`
 }
 
 // writeAddrsJSON writes the addrs document for peers, found in took with
-// cfg, listed as addrs.
-func writeAddrsJSON(w io.Writer, cfg *mcgossip.Config, addrs []string, peers []mcgossip.Peer, took time.Duration) error {
+// cfg, listed as addrs, having heard h.
+func writeAddrsJSON(w io.Writer, cfg *mcgossip.Config, addrs []string, peers []mcgossip.Peer, took time.Duration, h mcgossip.Heard) error {
 	doc := addrsJSON{
 		Addrs:  addrs,
 		Peers:  make([]peerJSON, len(peers)),
-		Group:  fmt.Sprintf("%s:%d", cfg.MulticastAddr, cfg.Port),
+		Group:  cfg.Groups(),
 		Expect: cfg.Expect,
 		TookMS: took.Milliseconds(),
+		Heard:  newHeardJSON(h),
 	}
 	if doc.Addrs == nil {
 		doc.Addrs = []string{}
@@ -69,4 +72,21 @@ type eventJSON struct {
 // writeEventJSON writes one watch -json line.
 func writeEventJSON(w io.Writer, t time.Time, kind string, p mcgossip.Peer) error {
 	return json.NewEncoder(w).Encode(eventJSON{Time: t.UTC(), Event: kind, peerJSON: newPeerJSON(p)})
+}
+
+// heardEventJSON is a watch -json line of the "heard" event: what the
+// engine heard since watch started.
+type heardEventJSON struct {
+	Time  time.Time `json:"time"`
+	Event string    `json:"event"` // "heard"
+	// Why is "lookup" (the first lookup ended), "periodic" (once a
+	// minute, when the counts changed) or "stop" (watch is stopping).
+	Why   string    `json:"why"`
+	Peers int       `json:"peers"` // live peers now
+	Heard heardJSON `json:"heard"`
+}
+
+// writeHeardJSON writes one watch -json "heard" line.
+func writeHeardJSON(w io.Writer, t time.Time, why string, peers int, h mcgossip.Heard) error {
+	return json.NewEncoder(w).Encode(heardEventJSON{Time: t.UTC(), Event: "heard", Why: why, Peers: peers, Heard: newHeardJSON(h)})
 }

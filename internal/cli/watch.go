@@ -22,11 +22,18 @@ import (
 // expired.
 const goneFor = time.Minute
 
+// heardEvery is how often watch tells what it heard that made no peer
+// (another cookie, clocks off, ...), when that changed.
+const heardEvery = time.Minute
+
 // runWatch shows the peers live until the context is cancelled. On a
 // terminal it redraws a table in place every second and on every change;
 // otherwise, or with -json, it prints one line per join, update, leave or
 // expiry (a JSON object with -json). It observes (announce=false) unless
-// announce=true is given.
+// announce=true is given. What it heard that made no peer (datagrams
+// sealed with another cookie, clocks off, ...) it tells after its first
+// lookup when that found nobody, once a minute when it changed, and when it
+// stops: in the log, as -json "heard" objects, or in the table's header.
 func runWatch(e *env) error {
 	_, cfg, err := e.parseConfig("false")
 	if err != nil {
@@ -44,9 +51,10 @@ func runWatch(e *env) error {
 	lookCtx, cancelLook := context.WithCancel(e.ctx)
 	defer cancelLook()
 	looked := make(chan struct{})
+	var lookHeard mcgossip.Heard // written before looked is closed
 	go func() {
 		defer close(looked)
-		if _, err := eng.Discover(lookCtx); err != nil && lookCtx.Err() == nil {
+		if _, err := eng.Discover(lookCtx, mcgossip.WithHeard(&lookHeard)); err != nil && lookCtx.Err() == nil {
 			hl.Warn("first lookup failed", "error", err)
 		}
 	}()
@@ -59,6 +67,7 @@ func runWatch(e *env) error {
 	}
 	tick := time.NewTicker(time.Second)
 	lookedC := looked
+	hr := heardReporter{v: v, hl: hl, table: isTable(v), at: time.Now()}
 	werr := v.update(eng.Peers(), time.Now())
 	for done := false; !done && werr == nil; {
 		select {
@@ -71,15 +80,24 @@ func runWatch(e *env) error {
 			}
 		case <-lookedC:
 			lookedC = nil
-			werr = v.update(eng.Peers(), time.Now())
+			now, peers := time.Now(), eng.Peers()
+			if werr = hr.lookup(now, len(peers), lookHeard); werr == nil {
+				werr = v.update(peers, now)
+			}
 		case now := <-tick.C:
-			werr = v.update(eng.Peers(), now)
+			peers := eng.Peers()
+			if werr = hr.tick(now, len(peers), eng.Heard()); werr == nil {
+				werr = v.update(peers, now)
+			}
 		}
 	}
 	tick.Stop()
 	unsubscribe()
 	cancelLook()
 	<-looked
+	if werr == nil {
+		werr = hr.stop(time.Now(), len(eng.Peers()), eng.Heard())
+	}
 	cerr := eng.Close()
 	if werr == nil {
 		werr = v.close()
@@ -104,7 +122,73 @@ func terminalFD(w io.Writer) (int, bool) {
 type view interface {
 	event(mcgossip.Event) error                        // a join, leave or expiry
 	update(peers []mcgossip.Peer, now time.Time) error // the current peer table
+	// heard tells what the engine heard (why: "lookup", "periodic",
+	// "stop"), with the number of live peers.
+	heard(now time.Time, why string, peers int, h mcgossip.Heard) error
 	close() error
+}
+
+// isTable reports whether v is the terminal's table.
+func isTable(v view) bool {
+	_, ok := v.(*tableView)
+	return ok
+}
+
+// heardReporter decides when watch tells what the engine heard: after the
+// first lookup when it found nobody, then at most once every heardEvery
+// when the counts that made no peer changed, and at the end. The view
+// shows it (-json: a "heard" object; the table: its header); the log
+// tells it too, except under the table, whose redraws it would break.
+type heardReporter struct {
+	v     view
+	hl    hclog.Logger
+	table bool
+	last  mcgossip.Heard // as last told
+	at    time.Time      // when last told
+}
+
+// lookup tells what the first lookup heard, when it found nobody.
+func (r *heardReporter) lookup(now time.Time, peers int, h mcgossip.Heard) error {
+	if peers > 0 {
+		return nil
+	}
+	if !r.table {
+		logHeard(r.hl, "first lookup found no peers", h)
+	}
+	r.at = now
+	return r.v.heard(now, "lookup", peers, h)
+}
+
+// tick tells h, what the engine heard since it started, when heardEvery
+// has passed and its drop counts changed since last told; the table gets
+// it every time.
+func (r *heardReporter) tick(now time.Time, peers int, h mcgossip.Heard) error {
+	if r.table {
+		return r.v.heard(now, "periodic", peers, h)
+	}
+	if now.Sub(r.at) < heardEvery || sameDrops(h, r.last) {
+		return nil
+	}
+	r.last, r.at = h, now
+	if h.Misconfigured() {
+		logHeard(r.hl, "since watch started", h)
+	}
+	return r.v.heard(now, "periodic", peers, h)
+}
+
+// stop tells h, what the engine heard since it started, as watch stops.
+func (r *heardReporter) stop(now time.Time, peers int, h mcgossip.Heard) error {
+	if !r.table {
+		logHeard(r.hl, fmt.Sprintf("watch stopped with %s", plural(peers, "live peer")), h)
+	}
+	return r.v.heard(now, "stop", peers, h)
+}
+
+// sameDrops reports whether a and b counted the same datagrams that made no
+// peer.
+func sameDrops(a, b mcgossip.Heard) bool {
+	return a.OtherCookie == b.OtherCookie && a.Stale == b.Stale && a.Forged == b.Forged &&
+		a.OtherVersion == b.OtherVersion && a.OtherProtocol == b.OtherProtocol
 }
 
 // lineView prints one line per change, for pipes and files:
@@ -170,6 +254,15 @@ func (l *lineView) line(t time.Time, kind string, p mcgossip.Peer) error {
 	return err
 }
 
+// heard writes a "heard" object with -json; the plain lines carry only
+// peer events (the log tells the rest).
+func (l *lineView) heard(now time.Time, why string, peers int, h mcgossip.Heard) error {
+	if !l.json {
+		return nil
+	}
+	return writeHeardJSON(l.w, now, why, peers, h)
+}
+
 // close does nothing: the lines are written already.
 func (l *lineView) close() error { return nil }
 
@@ -189,6 +282,7 @@ type tableView struct {
 	title string
 	gone  map[wire.InstanceID]goneRow // left or expired peers, shown for goneFor
 	lines int                         // lines drawn last time, to move back over
+	note  string                      // what was heard that made no peer, if anything to say
 }
 
 // goneRow is a peer that left or expired.
@@ -216,6 +310,17 @@ func (t *tableView) event(ev mcgossip.Event) error {
 		delete(t.gone, ev.Peer.ID)
 	default: // leave, expire
 		t.gone[ev.Peer.ID] = goneRow{peer: ev.Peer, state: ev.Peer.State.String(), at: ev.Time}
+	}
+	return nil
+}
+
+// heard keeps a line for the header when h holds something to say:
+// datagrams that point to a mistake, or (with no peer) that nothing was
+// heard.
+func (t *tableView) heard(_ time.Time, _ string, peers int, h mcgossip.Heard) error {
+	t.note = ""
+	if h.Misconfigured() || peers == 0 {
+		t.note = "heard: " + h.String()
 	}
 	return nil
 }
@@ -251,8 +356,11 @@ func (t *tableView) update(peers []mcgossip.Peer, now time.Time) error {
 	lines := []string{
 		t.title,
 		fmt.Sprintf("%s, %s (Ctrl-C to stop)", plural(len(peers), "live peer"), now.Format("15:04:05")),
-		"",
 	}
+	if t.note != "" {
+		lines = append(lines, t.note)
+	}
+	lines = append(lines, "")
 	hdr := row{"ADDRESS", "NAME", "LAST SEEN", "STATE"}
 	wa, wn := len(hdr.addr), len(hdr.name)
 	for _, r := range rows {

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keys"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
@@ -82,8 +84,10 @@ type Config struct {
 	// AdvertisePort is the port this node announces (key advertise, the
 	// port part). Default 0: none; peers report the bare address.
 	AdvertisePort uint16
-	// Name is an optional node name announced to peers (key name), at most
-	// wire.MaxNameLen bytes of printable UTF-8. Default "".
+	// Name is the node name announced to peers (key name), at most
+	// wire.MaxNameLen bytes of printable UTF-8; "" for none. Default this
+	// host's name (os.Hostname), cut to wire.MaxNameLen bytes, or "" when
+	// it is not printable.
 	Name string
 	// Announce makes the engine announce itself and answer queries (key
 	// announce). Default true, so a process that embeds the provider stays
@@ -103,6 +107,12 @@ type Config struct {
 	// with it set, Stable does not end Addrs early. 0 turns it off.
 	// Default 0.
 	Expect int
+	// ExcludeLocal makes Addrs (Engine.Discover) leave out the peers whose
+	// address belongs to one of this host's interfaces (key
+	// exclude_local): an agent beside a server is that server. Expect then
+	// counts the other hosts' peers only. Turn it off for several nodes on
+	// one host (tests, benchmarks). Default true.
+	ExcludeLocal bool
 	// AnswerJitter is the longest random delay before this engine answers a
 	// query that asks for no window, which spreads the answers of many
 	// peers; this engine's lookups ask the responders for it as their
@@ -198,8 +208,35 @@ func DefaultConfig() *Config {
 		Interval:       DefaultInterval,
 		Timeout:        DefaultTimeout,
 		Stable:         DefaultStable,
+		ExcludeLocal:   true,
+		Name:           hostName(),
 		AnswerJitter:   DefaultAnswerJitter,
 	}
+}
+
+// hostName returns os.Hostname as a node name (see nodeName).
+func hostName() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return nodeName(h)
+}
+
+// nodeName returns h as a node name the wire accepts: cut to
+// wire.MaxNameLen bytes (at a character boundary), or "" when it is not
+// printable UTF-8.
+func nodeName(h string) string {
+	if len(h) > wire.MaxNameLen {
+		h = h[:wire.MaxNameLen]
+		for !utf8.ValidString(h) {
+			h = h[:len(h)-1] // a character cut in two
+		}
+	}
+	if wire.CheckName(h) != nil {
+		return ""
+	}
+	return h
 }
 
 // validate checks a Config given to NewEngine field by field, with the
@@ -303,12 +340,13 @@ func (c *Config) settings() []setting {
 	add(c.CookieFile != "", "cookie_file", c.CookieFile)
 	add(c.CookieFile == "" && c.Cookie != "", "cookie", "<hidden>")
 	add(c.Advertise.IsValid() || c.AdvertisePort != 0, "advertise", c.advertise())
-	add(c.Name != "", "name", c.Name)
+	add(c.Name != d.Name, "name", c.Name)
 	add(c.Announce != d.Announce, "announce", strconv.FormatBool(c.Announce))
 	add(c.Interval != d.Interval, "interval", c.Interval.String())
 	add(c.Timeout != d.Timeout, "timeout", c.Timeout.String())
 	add(c.Stable != d.Stable, "stable", c.Stable.String())
 	add(c.Expect != d.Expect, "expect", strconv.Itoa(c.Expect))
+	add(c.ExcludeLocal != d.ExcludeLocal, "exclude_local", strconv.FormatBool(c.ExcludeLocal))
 	return out
 }
 
@@ -369,7 +407,7 @@ func (c *Config) String() string {
 	parts := []string{"provider=mcgossip"}
 	for _, s := range c.settings() {
 		v := s.value
-		if strings.ContainsAny(v, " \"\\=`") {
+		if v == "" || strings.ContainsAny(v, " \"\\=`") {
 			v = strconv.Quote(v)
 		}
 		parts = append(parts, s.key+"="+v)

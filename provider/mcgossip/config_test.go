@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
 // writeFile writes content to a new file and returns its path.
@@ -99,7 +100,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"cookie_file device", map[string]string{"cookie_file": os.DevNull}, []string{`invalid cookie_file "` + os.DevNull + `"`, "must be a regular file, not a device"}},
 		{"advertise empty", map[string]string{"advertise": ""}, []string{`invalid advertise ""`, `"ip", "ip:port" or ":port"`}},
 		{"advertise text", map[string]string{"advertise": "node1"}, []string{`invalid advertise "node1"`}},
-		{"advertise unspecified", map[string]string{"advertise": "0.0.0.0"}, []string{`invalid advertise "0.0.0.0"`, "not unspecified"}},
+		{"advertise unspecified", map[string]string{"advertise": "0.0.0.0"}, []string{`invalid advertise "0.0.0.0"`, "unspecified", `must be "ip", "ip:port" or ":port"`}},
+		{"advertise loopback", map[string]string{"advertise": "127.0.0.1"}, []string{`invalid advertise "127.0.0.1"`, "not loopback (each peer would reach itself)"}},
+		{"advertise loopback with port", map[string]string{"advertise": "127.1.2.3:8301"}, []string{`invalid advertise "127.1.2.3:8301"`, "not loopback"}},
+		{"advertise loopback v6", map[string]string{"advertise": "[::1]:8301"}, []string{`invalid advertise "[::1]:8301"`, "not loopback"}},
+		{"advertise unspecified v6", map[string]string{"advertise": "::"}, []string{`invalid advertise "::"`, "unspecified"}},
+		{"exclude_local", map[string]string{"exclude_local": "no"}, []string{`invalid exclude_local "no"`, `"true" or "false"`}},
 		{"advertise multicast", map[string]string{"advertise": "224.0.0.1"}, []string{`invalid advertise "224.0.0.1"`}},
 		{"advertise port zero", map[string]string{"advertise": "10.0.0.1:0"}, []string{`invalid advertise "10.0.0.1:0"`, "port from 1 to 65535"}},
 		{"advertise port big", map[string]string{"advertise": "10.0.0.1:70000"}, []string{`invalid advertise "10.0.0.1:70000"`}},
@@ -124,7 +130,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"expect negative", map[string]string{"expect": "-1"}, []string{`invalid expect "-1"`, "integer from 0 (off) to 100000"}},
 		{"expect text", map[string]string{"expect": "all"}, []string{`invalid expect "all"`}},
 		{"expect big", map[string]string{"expect": "100001"}, []string{`invalid expect "100001"`}},
-		{"unknown key", map[string]string{"prot": "1"}, []string{`unknown key "prot" (did you mean "port"?)`, "accepted keys are advertise, announce, broadcast_only, cookie, cookie_file, expect, family, iface, if_addr, interval, multicast_addr, multicast_ttl, name, port, prefer, provider, stable, timeout, ttl"}},
+		{"unknown key", map[string]string{"prot": "1"}, []string{`unknown key "prot" (did you mean "port"?)`, "accepted keys are advertise, announce, broadcast_only, cookie, cookie_file, exclude_local, expect, family, iface, if_addr, interval, multicast_addr, multicast_ttl, name, port, prefer, provider, stable, timeout, ttl"}},
 		{"unknown key near", map[string]string{"famliy": "dual"}, []string{`unknown key "famliy" (did you mean "family"?)`}},
 		{"unknown keys", map[string]string{"zzz": "1", "multicast_address": "x", "port": "1"}, []string{`unknown keys "multicast_address" (did you mean "multicast_addr"?), "zzz": accepted keys are`}},
 		{"tag of another provider", map[string]string{"provider": "mcgossip", "tag_key": "x"}, []string{`unknown key "tag_key"`}},
@@ -212,7 +218,8 @@ func TestParseConfig(t *testing.T) {
 			c.OldCookies = []string{"old-cookie-0123456789", "older-cookie-0123456789"}
 			c.CookieFile = rot
 		})},
-		{"name empty", map[string]string{"name": ""}, def},
+		{"name empty", map[string]string{"name": ""}, with(func(c *mcgossip.Config) { c.Name = "" })},
+		{"exclude_local false", map[string]string{"exclude_local": "false"}, with(func(c *mcgossip.Config) { c.ExcludeLocal = false })},
 		{"ipv6 group", map[string]string{"multicast_addr": "ff05::114"}, with(func(c *mcgossip.Config) {
 			c.MulticastAddr6, c.Family = netip.MustParseAddr("ff05::114"), mcgossip.FamilyIPv6
 		})},
@@ -291,8 +298,14 @@ func TestDefaultConfig(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults\n got %v\nwant %v", got, want)
 	}
-	if c.Interfaces != nil || c.Advertise.IsValid() || c.AdvertisePort != 0 || c.Name != "" {
+	if c.Interfaces != nil || c.Advertise.IsValid() || c.AdvertisePort != 0 {
 		t.Errorf("defaults set optional fields: %+v", c)
+	}
+	if !c.ExcludeLocal {
+		t.Error("ExcludeLocal defaults to false, want true")
+	}
+	if h, err := os.Hostname(); err == nil && len(h) <= wire.MaxNameLen && wire.CheckName(h) == nil && c.Name != h {
+		t.Errorf("Name defaults to %q, want the host name %q", c.Name, h)
 	}
 }
 
@@ -312,6 +325,7 @@ func TestConfigString(t *testing.T) {
 		{map[string]string{"multicast_addr": "239.1.1.1,ff02::114"}, "provider=mcgossip multicast_addr=239.1.1.1,ff02::114 family=dual"},
 		{map[string]string{"broadcast_only": "true"}, "provider=mcgossip broadcast_only=true"},
 		{map[string]string{"broadcast_only": "true", "multicast_addr": "255.255.255.255"}, "provider=mcgossip multicast_addr=255.255.255.255 broadcast_only=true"},
+		{map[string]string{"name": "", "exclude_local": "false"}, `provider=mcgossip name="" exclude_local=false`},
 	}
 	for _, tc := range cases {
 		c, err := mcgossip.ParseConfig(tc.args)

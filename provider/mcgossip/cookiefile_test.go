@@ -63,7 +63,7 @@ func TestProviderCookieFileStat(t *testing.T) {
 	checkNoLeak(t)
 	const oldC, newC = "stat-old-cookie-5b1c9e2a7f", "stat-new-cookie-0d4a8c3e6b"
 	port := nextPort()
-	for cookie, addr := range map[string]string{oldC: "127.0.0.31", newC: "127.0.0.32"} {
+	for cookie, addr := range map[string]string{oldC: "192.0.2.31", newC: "192.0.2.32"} {
 		c := loConfig(port, true)
 		c.Cookie, c.Advertise = cookie, netip.MustParseAddr(addr)
 		startLo(t, c, nil)
@@ -82,7 +82,7 @@ func TestProviderCookieFileStat(t *testing.T) {
 			t.Fatalf("%s: Addrs = %q, %v; want %q", what, got, err, want)
 		}
 	}
-	lookup("first read", "127.0.0.31")
+	lookup("first read", "192.0.2.31")
 
 	// The same file, size and modification time, but blank inside: not
 	// read again, so the key stays.
@@ -90,7 +90,7 @@ func TestProviderCookieFileStat(t *testing.T) {
 	if err := os.Chtimes(file, first.ModTime(), first.ModTime()); err != nil {
 		t.Fatal(err)
 	}
-	lookup("unchanged stat", "127.0.0.31")
+	lookup("unchanged stat", "192.0.2.31")
 
 	// A new modification time: read again, and refused.
 	later := first.ModTime().Add(time.Second)
@@ -111,7 +111,7 @@ func TestProviderCookieFileStat(t *testing.T) {
 	if err := os.Rename(next, file); err != nil {
 		t.Fatal(err)
 	}
-	lookup("rotated", "127.0.0.32")
+	lookup("rotated", "192.0.2.32")
 	if p.Engines() != 1 {
 		t.Errorf("%d engines, want 1: the new one replaces the old", p.Engines())
 	}

@@ -64,12 +64,13 @@ var ErrClosed = errors.New("discover-mcgossip: engine closed")
 // unicast replies. The engine itself runs their lifecycle, the timer loop
 // and the sending.
 type Engine struct {
-	cfg Config
-	id  wire.InstanceID
-	kr  *wire.Keyring
-	tr  transport
-	log *logs
-	now func() time.Time // the clock; tests move it
+	cfg  Config
+	id   wire.InstanceID
+	kr   atomic.Pointer[wire.Keyring] // swapped by SetCookies
+	keys cookieKeys                   // the cookies behind kr
+	tr   transport
+	log  *logs
+	now  func() time.Time // the clock; tests move it
 
 	// group4 and group6 are the destinations a group datagram of each
 	// family must have (the invalid Addr for a family not in use); with
@@ -79,6 +80,7 @@ type Engine struct {
 
 	counter atomic.Uint64 // last counter sent
 	ctr     counters
+	heard   senders // recent senders of foreign and stale datagrams
 	mcheck  multicastCheck
 
 	table   *peerTable
@@ -128,7 +130,6 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 	now := clock()
 	e := &Engine{
 		cfg:     *cfg,
-		kr:      kr,
 		tr:      tr,
 		log:     g,
 		now:     clock,
@@ -150,6 +151,8 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 	if cfg.Family.has(true) {
 		e.group6 = cfg.MulticastAddr6
 	}
+	e.kr.Store(kr)
+	e.keys.cookies = append([]string{cfg.Cookie}, cfg.OldCookies...)
 	e.cfg.Interfaces = slices.Clone(cfg.Interfaces)
 	e.cfg.OldCookies = slices.Clone(cfg.OldCookies)
 	e.cfg.Advertise = cfg.Advertise.Unmap() // the wire takes no IPv4-mapped address
@@ -158,7 +161,7 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		return nil, fmt.Errorf("discover-mcgossip: cannot make an instance id: %w", err)
 	}
 	e.table.watch(eventLog{g})
-	if w := cookieWarning(cfg.Cookie); w != "" {
+	for _, w := range configWarnings(cfg) {
 		g.printf(levelWarn, "%s", w)
 	}
 	role := "observing (announce=false)"
@@ -189,7 +192,7 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 
 // sameCookies reports whether the engine uses cfg's cookies.
 func (e *Engine) sameCookies(cfg *Config) bool {
-	return e.cfg.Cookie == cfg.Cookie && slices.Equal(e.cfg.OldCookies, cfg.OldCookies)
+	return e.keys.same(append([]string{cfg.Cookie}, cfg.OldCookies...))
 }
 
 // ID returns the engine's random instance id, which its peers see.
@@ -198,7 +201,7 @@ func (e *Engine) ID() wire.InstanceID { return e.id }
 func shortID(id wire.InstanceID) string { return id.String()[:8] }
 
 func (e *Engine) keyDesc() string {
-	keys := e.kr.Keys()
+	keys := e.kr.Load().Keys()
 	s := keys[0].String()
 	if e.cfg.Cookie == "" {
 		s += " (open group)"

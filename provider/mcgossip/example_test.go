@@ -14,12 +14,14 @@ import (
 //	discover.Providers["mcgossip"] = &mcgossip.Provider{}
 //
 // Here both nodes are in this process, on the loopback interface of the
-// test's private network namespace.
+// test's private network namespace: on one host, so exclude_local=false
+// (by default a lookup leaves out the peers at this host's addresses).
 func ExampleProvider() {
 	args := map[string]string{
-		"provider": "mcgossip",
-		"cookie":   "example-cookie-3f9c2a61d0b4e7c8", // a cookie_file in production
-		"port":     "47999",
+		"provider":      "mcgossip",
+		"cookie":        "example-cookie-3f9c2a61d0b4e7c8", // a cookie_file in production
+		"port":          "47999",
+		"exclude_local": "false", // both nodes are on this host
 	}
 	var first, second mcgossip.Provider
 	defer first.Close()

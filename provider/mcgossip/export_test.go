@@ -69,7 +69,7 @@ func (e *Engine) LimitInstances(n int) {
 func (e *Engine) Instances() int { return e.replay.len() }
 
 // Keyring returns the engine's keyring.
-func (e *Engine) Keyring() *wire.Keyring { return e.kr }
+func (e *Engine) Keyring() *wire.Keyring { return e.kr.Load() }
 
 // Kill stops the engine without a leave, as a crash would.
 func (e *Engine) Kill() error { return e.close(false) }

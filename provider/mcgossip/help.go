@@ -13,7 +13,8 @@ const helpText = `mcgossip:
                      leaves the link, like TTL 1, and needs no multicast
                      routing; a group of its own (IANA's "any private
                      experiment"), not all-nodes ff02::1, so hosts without
-                     an engine never see it.
+                     an engine never see it.  A group of another protocol
+                     (mDNS, SSDP, ...) or of 224.0.0.0/24 is warned about.
     family:          "ipv4", "ipv6" or "dual": both, so a lookup asks on both
                      groups and finds peers of either family, and a node
                      announces on both.  Default: the families of
@@ -47,18 +48,23 @@ const helpText = `mcgossip:
                      Datagrams are sealed with a key derived from it; the
                      cookie itself never goes on the wire.  Use 16 or more
                      random characters, and double-quote a value with "=" or
-                     spaces.  Default: $MCGOSSIP_COOKIE, else none (an open
-                     group, with a warning).
+                     spaces.  Prefer cookie_file: config strings get shown
+                     (a warning says so).  Default: $MCGOSSIP_COOKIE, else
+                     none (an open group, with a warning).
     cookie_file:     Read the cookie from this file instead, keeping it off
                      command lines: the first non-empty line is the cookie,
                      further lines are older cookies still accepted while a
-                     new one is rolled out.  Not together with cookie.
+                     new one is rolled out.  Keep it mode 0600 (a file open
+                     to group or others is warned about); the agent reads
+                     it again on SIGHUP.  Not together with cookie.
     advertise:       Address this node announces: "ip", "ip:port" or ":port"
-                     ("[ip]:port" for IPv6).  Default: the address of the
-                     interface it sends from (of a dual-stack node, the one
-                     of the family each peer's prefer names), no port.
-    name:            Node name announced to peers, at most 64 bytes.
-                     Default none.
+                     ("[ip]:port" for IPv6); not a loopback address.
+                     Default: the address of the interface it sends from (of
+                     a dual-stack node, the one of the family each peer's
+                     prefer names), no port.
+    name:            Node name announced to peers, at most 64 bytes of
+                     printable UTF-8; "" for none.  Default: this host's name
+                     (its first 64 bytes).
     announce:        "true": this process announces itself and answers queries
                      for as long as it runs, so peers find it; "false": it only
                      looks.  Default "true", so a host that embeds this provider
@@ -73,15 +79,21 @@ const helpText = `mcgossip:
     expect:          Return as soon as this many peers (nodes other than this
                      one) are known, and not earlier (stable is then ignored)
                      unless at timeout.  "0" is off.  Default "0".
+    exclude_local:   "true": a lookup leaves out the peers at this host's own
+                     addresses (an agent beside this process is this host),
+                     and expect counts only the others; "false" lists them,
+                     for several nodes on one host.  Default "true".
 
     A lookup multicasts a query and returns the peers that answer it with the
     same cookie, as "ip" or "ip:port" when a peer advertises a port
     ("[ip]:port" for IPv6; an IPv6 link-local address with its zone), sorted,
-    without this process itself.  It asks again while answers keep coming,
-    returns once they stop (stable) or expect is met, and at timeout at the
-    latest; with no peer at all it waits for timeout.  Datagrams carry a
-    timestamp against replay, so clocks must agree within 30 seconds.  Put
-    provider= first: "provider=mcgossip cookie_file=/etc/mcgossip/cookie".
+    without this host (see exclude_local).  It asks again while answers keep
+    coming, returns once they stop (stable) or expect is met, and at timeout
+    at the latest; with no peer at all it waits for timeout.  A lookup that
+    ends short logs what it heard instead (datagrams sealed with another
+    cookie and from which hosts, clocks off, or nothing at all).  Datagrams
+    carry a timestamp against replay, so clocks must agree within 30 seconds.
+    Put provider= first: "provider=mcgossip cookie_file=/etc/mcgossip/cookie".
 `
 
 // Help returns the provider's documentation for go-discover's help output.

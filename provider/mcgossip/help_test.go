@@ -40,7 +40,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	want := []string{"provider", "port", "multicast_addr", "family", "prefer", "broadcast_only", "if_addr", "ttl", "iface", "cookie", "cookie_file",
-		"advertise", "name", "announce", "interval", "timeout", "stable", "expect"}
+		"advertise", "name", "announce", "interval", "timeout", "stable", "expect", "exclude_local"}
 	if strings.Join(keys, " ") != strings.Join(want, " ") {
 		t.Errorf("documented keys %v, want %v", keys, want)
 	}
@@ -64,6 +64,9 @@ func TestHelp(t *testing.T) {
 		"older cookies",
 		"defaults to \"false\"", // the CLI's addrs is an observer
 		"provider=mcgossip",
+		`Default "` + strconv.FormatBool(d.ExcludeLocal) + `".`,
+		"Default: this host's name",
+		"not a loopback address",
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(h), " "), strings.Join(strings.Fields(s), " ")) {
 			t.Errorf("help lacks %q", s)

@@ -103,6 +103,9 @@ type memPort struct {
 	wg   sync.WaitGroup
 	down atomic.Bool
 	once sync.Once
+	// host are the other addresses of the host the engine runs on
+	// (ShareHost), guarded by net.mu.
+	host []netip.Addr
 }
 
 func (n *MemNet) newPort() *memPort {
@@ -207,6 +210,35 @@ func (p *memPort) localPort(v6 bool) uint16 {
 		return 0
 	}
 	return p.addr.Port()
+}
+
+// hostAddrs returns the addresses of p's interfaces and of the engines on
+// its host.
+func (p *memPort) hostAddrs() ([]netip.Addr, error) {
+	p.net.mu.Lock()
+	defer p.net.mu.Unlock()
+	out := slices.Clone(p.host)
+	for _, i := range p.ifs {
+		out = append(out, i.addr)
+	}
+	return out, nil
+}
+
+// ShareHost puts the engines on one host: each one's addresses (those of
+// its interfaces then) are the others' host addresses too.
+func (n *MemNet) ShareHost(es ...*Engine) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, a := range es {
+		pa := a.tr.(*memPort)
+		for _, b := range es {
+			if a != b {
+				for _, i := range b.tr.(*memPort).ifs {
+					pa.host = append(pa.host, i.addr)
+				}
+			}
+		}
+	}
 }
 
 func (p *memPort) readBuffer() int { return 0 }

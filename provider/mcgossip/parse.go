@@ -93,8 +93,8 @@ func parseFamily(v string) (Family, bool) {
 
 // configKeys are the config keys ParseConfig accepts, sorted.
 var configKeys = []string{
-	"advertise", "announce", "broadcast_only", "cookie", "cookie_file", "expect", "family",
-	"iface", "if_addr", "interval", "multicast_addr", "multicast_ttl", "name", "port",
+	"advertise", "announce", "broadcast_only", "cookie", "cookie_file", "exclude_local", "expect",
+	"family", "iface", "if_addr", "interval", "multicast_addr", "multicast_ttl", "name", "port",
 	"prefer", "provider", "stable", "timeout", "ttl",
 }
 
@@ -214,12 +214,17 @@ func (c *Config) set(args map[string]string) error {
 		}
 		c.Name = v
 	}
-	if v, ok := args["announce"]; ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return invalid("announce", v, `must be "true" or "false"`)
+	for _, k := range []struct {
+		key string
+		v   *bool
+	}{{"announce", &c.Announce}, {"exclude_local", &c.ExcludeLocal}} {
+		if v, ok := args[k.key]; ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return invalid(k.key, v, `must be "true" or "false"`)
+			}
+			*k.v = b
 		}
-		c.Announce = b
 	}
 	var err error
 	if c.Interval, err = keyParser.Duration(args, "interval", c.Interval, MinInterval, MaxInterval); err != nil {
@@ -321,9 +326,10 @@ func invalid(key, value, accepted string) error {
 const acceptAdvertise = `must be "ip", "ip:port" or ":port" with a unicast IP of this node (IPv6 in brackets with a port) and a port from 1 to 65535`
 
 // checkAdvertiseAddr says what is wrong with an (unmapped) advertised IP.
+// A loopback address would send every peer to itself.
 func checkAdvertiseAddr(a netip.Addr) error {
-	if a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() || (a.Is6() && a.IsLinkLocalUnicast()) || a == broadcast {
-		return errors.New(acceptAdvertise + "; not unspecified, multicast, broadcast or IPv6 link-local")
+	if a.Zone() != "" || a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || (a.Is6() && a.IsLinkLocalUnicast()) || a == broadcast {
+		return errors.New(acceptAdvertise + "; not loopback (each peer would reach itself), unspecified, multicast, broadcast or IPv6 link-local")
 	}
 	return nil
 }

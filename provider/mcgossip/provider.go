@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
@@ -29,7 +30,9 @@ type Provider struct {
 // Addrs returns the addresses of the peers in the group that share the
 // cookie: "ip", or "ip:port" for a peer that advertises a port, sorted by
 // address, deduplicated, without this provider's own engines (told apart
-// by instance id, not by address: several nodes may share a host). args
+// by instance id) and, unless exclude_local=false, without any peer at
+// this host's own addresses. A lookup that ends short (nothing found, or
+// fewer than expect) logs one line saying what it heard instead. args
 // are go-discover's key=value arguments (see Help). A cookie_file is read
 // once and then only stat'ed: it is read again, and the engine replaced,
 // when its identity (device and inode), size or modification time changed.
@@ -41,12 +44,15 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	e, err := p.engine(cfg, l)
+	_, inline := args["cookie"]
+	e, err := p.engine(cfg, l, inline)
 	if err != nil {
 		return nil, err
 	}
-	peers, err := e.Discover(context.Background(),
-		WithTimeout(cfg.Timeout), WithStable(cfg.Stable), WithExpect(cfg.Expect))
+	start := e.now()
+	var heard Heard
+	peers, err := e.Discover(context.Background(), WithTimeout(cfg.Timeout), WithStable(cfg.Stable),
+		WithExpect(cfg.Expect), WithExcludeLocal(cfg.ExcludeLocal), WithHeard(&heard))
 	if err != nil {
 		return nil, err
 	}
@@ -57,22 +63,40 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 			out = append(out, pr.String())
 		}
 	}
+	found := len(out)         // peers, as expect counts them
 	out = slices.Compact(out) // peers are sorted by address and port
-	if len(out) == 0 {
-		msg := fmt.Sprintf("no peers found in %v on %s", cfg.Timeout, e.groupsDesc())
-		if hint := e.silenceHint(); hint != "" {
+	if found == 0 || found < cfg.Expect {
+		level := levelInfo
+		if heard.Misconfigured() {
+			level = levelWarn
+		}
+		msg := shortLookup(found, cfg.Expect, e.now().Sub(start), e.groupsDesc()) + ": " + heard.String()
+		if hint := e.silenceHint(); found == 0 && hint != "" {
 			msg += "; " + hint
 		}
-		e.log.printf(levelInfo, "%s", msg)
+		e.log.printf(level, "%s", msg)
 	}
 	return out, nil
+}
+
+// shortLookup begins the line that tells of a lookup that ended short,
+// for a log: "no peers found in 5s on 230.1.1.251:45892", or "found 1 of
+// the 2 expected peers in 5s on ...". The line goes on with Heard.String.
+// groups is Config.Groups.
+func shortLookup(found, expect int, took time.Duration, groups string) string {
+	took = took.Round(time.Millisecond)
+	if found == 0 {
+		return fmt.Sprintf("no peers found in %v on %s", took, groups)
+	}
+	return fmt.Sprintf("found %d of the %d expected peers in %v on %s", found, expect, took, groups)
 }
 
 // engine returns the running engine for cfg's network settings, starting
 // one if needed. When the cookies of a cookie_file changed since its engine
 // started (a rotation), it starts a new engine and stops the old one, so
-// the process no longer answers to a retired cookie.
-func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
+// the process no longer answers to a retired cookie. A new engine warns
+// of an inline cookie (a cookie= in the config string).
+func (p *Provider) engine(cfg *Config, l *log.Logger, inline bool) (*Engine, error) {
 	key := engineKey(cfg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -89,6 +113,9 @@ func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
 		p.engines = make(map[string]*Engine)
 	}
 	p.engines[key] = e
+	if inline {
+		e.log.printf(levelWarn, "%s", inlineCookieWarning)
+	}
 	if old != nil {
 		e.log.printf(levelInfo, "the cookies of %s changed: engine %s replaces engine %s", cfg.CookieFile, shortID(e.id), shortID(old.id))
 		if err := old.Close(); err != nil {

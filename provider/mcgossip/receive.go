@@ -29,7 +29,7 @@ func (e *Engine) handle(p *packet) {
 		return
 	}
 	var m wire.Message
-	if err := wire.Open(e.kr, p.data, &m); err != nil {
+	if err := wire.Open(e.kr.Load(), p.data, &m); err != nil {
 		e.drop(wireDrop(err), p)
 		return
 	}
@@ -187,7 +187,7 @@ func (e *Engine) advertOf(m *wire.Message, ep netip.AddrPort, ifindex int) adver
 // drop counts a dropped datagram and logs it, at most once a minute per
 // reason.
 func (e *Engine) drop(r dropReason, p *packet) {
-	e.ctr.dropped[r].Add(1)
+	e.heard.note(r, p.src.Addr(), e.ctr.dropped[r].Add(1))
 	if e.log.allow(int(r)) {
 		d := drops[r]
 		e.log.printf(d.level, "dropped a datagram from %s: %s; further drops of this kind are only counted for a minute", p.src, d.why)

@@ -176,7 +176,7 @@ func (e *Engine) reply(m *wire.Message, dst netip.AddrPort, via arrival) {
 func (e *Engine) send(m *wire.Message, dst netip.AddrPort, ifindex int) error {
 	bp := sendBufs.Get().(*[]byte)
 	defer sendBufs.Put(bp)
-	b, err := wire.AppendSeal((*bp)[:0], e.kr, m, nil)
+	b, err := wire.AppendSeal((*bp)[:0], e.kr.Load(), m, nil)
 	if err != nil {
 		e.ctr.sendErrors.Add(1)
 		e.log.limited(limitSend, levelWarn, "cannot seal a %s: %v", m.Type, err)

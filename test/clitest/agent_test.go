@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
 // metricsAddr is where the agent under test serves its metrics, inside its
@@ -134,15 +137,26 @@ func TestAgentMetrics(t *testing.T) {
 	}
 }
 
-// TestAgentUSR1HUP: SIGUSR1 logs the counters and the peer table, SIGHUP
-// logs the reload request; the agent goes on after both (it still answers
-// lookups and signals) and stops with exit 0 on SIGTERM.
+// TestAgentUSR1HUP: SIGUSR1 logs the counters and the peer table; SIGHUP
+// reads the cookie_file again: unchanged, it says so; rotated, the keys
+// swap at once (the old cookie no longer finds the agent, the new one
+// does, with the same instance id); a bad file keeps the keys. The agent
+// goes on after each and stops with exit 0 on SIGTERM. No cookie in the
+// log.
 func TestAgentUSR1HUP(t *testing.T) {
 	l := lab.New(t, 3)
 	h := l.Hosts()
-	cookie := keygen(t)
-	startAgent(t, h[1], "cookie="+cookie, "name=peer-b")
-	a := startAgent(t, h[0], "cookie="+cookie, "name=node-a")
+	oldC, newC := keygen(t), keygen(t)
+	file := filepath.Join(t.TempDir(), "cookie")
+	writeCookie := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeCookie(oldC + "\n")
+	b := startAgent(t, h[1], "cookie="+oldC, "name=peer-b")
+	a := startAgent(t, h[0], "cookie_file="+file, "name=node-a")
 	a.waitStderr("peer join: addr="+h[1].Addr.String(), 10*time.Second)
 
 	kill := func(sig syscall.Signal) {
@@ -166,16 +180,69 @@ func TestAgentUSR1HUP(t *testing.T) {
 		}
 	}
 
-	kill(syscall.SIGHUP)
-	a.waitStderr("reload requested (SIGHUP)", 5*time.Second)
-	// Still running: it answers a lookup and the next SIGUSR1.
-	r := run(t, h[2], "-q", "addrs", "cookie="+cookie, "expect=2")
-	if got := fields(t, r); r.code != 0 || !strings.Contains(strings.Join(got, " "), h[0].Addr.String()) {
-		t.Fatalf("addrs after SIGHUP: exit %d, found %q; want the agent of %s", r.code, got, h[0])
+	// lookup runs addrs -json from h[2] with cookie and returns the ids
+	// of the peers it found, by address.
+	lookup := func(what, cookie, expect string) map[string]string {
+		t.Helper()
+		doc := decodeAddrsJSON(t, run(t, h[2], "-q", "addrs", "-json", "cookie="+cookie, "expect="+expect, "timeout=1s"))
+		ids := map[string]string{}
+		for _, p := range doc.Peers {
+			ids[p.Addr] = p.ID
+		}
+		return ids
 	}
+	before := lookup("before", oldC, "2")
+	if before[h[0].Addr.String()] == "" || before[h[1].Addr.String()] == "" {
+		t.Fatalf("before the rotation, the old cookie finds %v; want both agents", before)
+	}
+	oldID, newID := keyID(oldC), keyID(newC)
+
+	kill(syscall.SIGHUP)
+	line = a.waitStderr("reload (SIGHUP)", 5*time.Second)
+	if !strings.Contains(line, "[INFO]") || !strings.Contains(line, "cookie_file read again: unchanged: key "+oldID) {
+		t.Errorf("reload of an unchanged file: %q; want INFO, unchanged, key %s", line, oldID)
+	}
+
+	writeCookie(newC + "\n")
+	kill(syscall.SIGHUP)
+	line = a.waitStderr("reload (SIGHUP)", 5*time.Second)
+	if !strings.Contains(line, "cookie_file read again: key "+newID+" (was key "+oldID+")") {
+		t.Errorf("reload of a rotated file: %q; want key %s replacing %s", line, newID, oldID)
+	}
+	if got := lookup("old cookie", oldC, "2"); got[h[0].Addr.String()] != "" || got[h[1].Addr.String()] == "" {
+		t.Errorf("after the rotation, the old cookie finds %v; want peer-b alone", got)
+	}
+	if got := lookup("new cookie", newC, "1"); got[h[0].Addr.String()] != before[h[0].Addr.String()] {
+		t.Errorf("after the rotation, the new cookie finds %v; want node-a, instance %s as before", got, before[h[0].Addr.String()])
+	}
+
+	writeCookie("\n")
+	kill(syscall.SIGHUP)
+	line = a.waitStderr("reload (SIGHUP)", 5*time.Second)
+	if !strings.Contains(line, "[ERROR]") || !strings.Contains(line, "failed: keeping the current keys") || !strings.Contains(line, file) {
+		t.Errorf("reload of a blank file: %q; want an ERROR naming the file, keeping the keys", line)
+	}
+	if got := lookup("new cookie after the error", newC, "1"); got[h[0].Addr.String()] == "" {
+		t.Errorf("after a failed reload, the new cookie finds %v; want node-a", got)
+	}
+
+	// An agent whose cookie is not from a file has nothing to reload.
+	if err := b.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if line := b.waitStderr("reload (SIGHUP)", 5*time.Second); !strings.Contains(line, "[WARN]") || !strings.Contains(line, "nothing to reload: the cookie comes from cookie=") {
+		t.Errorf("reload of an agent with cookie=: %q; want a WARN saying there is nothing to reload", line)
+	}
+
 	kill(syscall.SIGUSR1)
-	a.waitStderr("peer table (SIGUSR1): peers=1", 5*time.Second)
+	a.waitStderr("peer table (SIGUSR1): ", 5*time.Second)
 	if code, took := a.signal(syscall.SIGTERM, 3*time.Second); code != 0 || took > time.Second {
 		t.Fatalf("agent on SIGTERM after SIGUSR1 and SIGHUP: exit %d after %v; want 0 within 1s; stderr:\n%s", code, took, a.stderr)
 	}
+	if out := a.stderr.String(); strings.Contains(out, oldC) || strings.Contains(out, newC) {
+		t.Errorf("the agent's log shows a cookie:\n%s", out)
+	}
 }
+
+// keyID returns the key id of cookie, as the log shows it.
+func keyID(cookie string) string { return strings.TrimPrefix(wire.DeriveKey(cookie).String(), "key ") }

@@ -24,17 +24,50 @@ type jsonPeer struct {
 	LastSeen time.Time `json:"last_seen"`
 }
 
+// jsonHeard is what a lookup heard, as addrs -json and watch -json print it.
+type jsonHeard struct {
+	Datagrams       *uint64  `json:"datagrams"`
+	Accepted        uint64   `json:"accepted"`
+	OtherCookie     uint64   `json:"other_cookie"`
+	OtherCookieFrom []string `json:"other_cookie_from"`
+	Stale           uint64   `json:"stale"`
+	StaleFrom       []string `json:"stale_from"`
+	Forged          uint64   `json:"forged"`
+	OtherVersion    uint64   `json:"other_version"`
+	OtherProtocol   uint64   `json:"other_protocol"`
+	LeftOut         []string `json:"left_out"`
+	Summary         string   `json:"summary"`
+}
+
+// addrsDoc is the document addrs -json prints.
+type addrsDoc struct {
+	Addrs  []string   `json:"addrs"`
+	Peers  []jsonPeer `json:"peers"`
+	Group  string     `json:"group"`
+	Expect int        `json:"expect"`
+	TookMS *int64     `json:"took_ms"`
+	Heard  jsonHeard  `json:"heard"`
+}
+
+// decodeAddrsJSON decodes r, an addrs -json run, strictly: one document,
+// no field the test does not know.
+func decodeAddrsJSON(t *testing.T, r result) addrsDoc {
+	t.Helper()
+	var doc addrsDoc
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if r.code != 0 || dec.Decode(&doc) != nil || dec.More() || !strings.HasSuffix(r.stdout, "}\n") ||
+		doc.Heard.Datagrams == nil || doc.Heard.Summary == "" || doc.Heard.LeftOut == nil || doc.Heard.OtherCookieFrom == nil {
+		t.Fatalf("addrs -json: exit %d, stderr %q, stdout %q; want one JSON document with every field", r.code, r.stderr, r.stdout)
+	}
+	return doc
+}
+
 // checkAddrsJSON checks r, an addrs -json run with expect=len(hosts) that
 // found the agents on hosts, named blue-<index>.
 func checkAddrsJSON(t *testing.T, r result, hosts []*lab.Host) {
 	t.Helper()
-	var doc struct {
-		Addrs  []string   `json:"addrs"`
-		Peers  []jsonPeer `json:"peers"`
-		Group  string     `json:"group"`
-		Expect int        `json:"expect"`
-		TookMS *int64     `json:"took_ms"`
-	}
+	var doc addrsDoc
 	dec := json.NewDecoder(strings.NewReader(r.stdout))
 	dec.DisallowUnknownFields()
 	if r.code != 0 || r.stderr != "" || dec.Decode(&doc) != nil || dec.More() || !strings.HasSuffix(r.stdout, "}\n") {
@@ -43,7 +76,8 @@ func checkAddrsJSON(t *testing.T, r result, hosts []*lab.Host) {
 	want := hostAddrs(hosts...)
 	group := fmt.Sprintf("%s:%d", mcgossip.DefaultMulticastAddr, mcgossip.DefaultPort)
 	if !slices.Equal(doc.Addrs, want) || len(doc.Peers) != len(hosts) || doc.Expect != len(hosts) ||
-		doc.Group != group || doc.TookMS == nil || *doc.TookMS < 0 || *doc.TookMS > 5000 {
+		doc.Group != group || doc.TookMS == nil || *doc.TookMS < 0 || *doc.TookMS > 5000 ||
+		doc.Heard.Datagrams == nil || *doc.Heard.Datagrams == 0 || doc.Heard.Accepted == 0 || len(doc.Heard.LeftOut) != 0 {
 		t.Fatalf("addrs -json: %+v; want addrs %q, %d peers, expect %d, group %s, took_ms within the timeout", doc, want, len(hosts), len(hosts), group)
 	}
 	for i, p := range doc.Peers {

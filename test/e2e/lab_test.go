@@ -173,6 +173,7 @@ func TestLabNamespacePinned(t *testing.T) {
 	cfg := func(announce bool) *mcgossip.Config {
 		c := labConfig(announce)
 		c.Interfaces = []string{"mcgp0"}
+		c.ExcludeLocal = false // the engines share the host
 		return c
 	}
 	logs := newLogBuf()

@@ -293,6 +293,20 @@ func TestConsulCluster(t *testing.T) {
 		if len(providerLines(stranger.log, "no peers found", "")) == 0 {
 			t.Errorf("x1: no provider line saying it found nobody")
 		}
+		// And why, at WARN: the servers' datagrams are sealed with
+		// another cookie; its own cookie= is warned about.
+		why := providerLines(stranger.log, "no peers found", "sealed with another cookie (from ")
+		if !slices.ContainsFunc(why, func(l logLine) bool { return l.Level == "warn" }) {
+			t.Errorf("x1: no WARN line of the provider saying it heard another cookie")
+		}
+		if !slices.ContainsFunc(providerLines(stranger.log, "the cookie is inline in the config string", ""), func(l logLine) bool { return l.Level == "warn" }) {
+			t.Errorf("x1: no WARN line of the provider about its inline cookie")
+		}
+		for _, a := range cluster {
+			if n := len(providerLines(a.log, "the cookie is inline", "")); n > 0 {
+				t.Errorf("%s: %d inline cookie warnings; it has a cookie_file", a.name, n)
+			}
+		}
 	})
 }
 
