@@ -46,6 +46,11 @@ type Heard struct {
 	// is one of this host's (Config.ExcludeLocal); always empty in
 	// Engine.Heard.
 	Local []Peer
+	// Silent tells that this engine's own multicast comes back (so the
+	// link is up and carries the group to this host) but no peer's
+	// multicast ever arrived: if peers run, the network drops group
+	// traffic between hosts. Never set with broadcast_only.
+	Silent bool
 }
 
 // Misconfigured reports whether h holds datagrams that point to a mistake
@@ -82,6 +87,9 @@ func (h Heard) String() string {
 	}
 	var b strings.Builder
 	switch {
+	case h.Datagrams == 0 && len(h.Local) == 0 && h.Silent:
+		b.WriteString("heard nothing from any other host, though this engine's own multicast comes back, so the link is up: if other nodes run, the network may drop group traffic between hosts " +
+			"(switches with IGMP or MLD snooping but no querier, some home and embedded routers); broadcast_only=true on every node (IPv4) works around it")
 	case h.Datagrams == 0 && len(h.Local) == 0:
 		b.WriteString("heard nothing from any other host: if other nodes run, check that they use this group and port, and that multicast reaches this host " +
 			"(a route for 224.0.0.0/4, the interface's MULTICAST flag, firewalls; cloud VPCs and Docker overlay networks carry no multicast)")
@@ -247,6 +255,7 @@ func (e *Engine) heardSince(m heardMark, l *lookup) Heard {
 		Forged:          d(dropAuth),
 		OtherVersion:    d(dropVersion) + d(dropType),
 		OtherProtocol:   d(dropMagic),
+		Silent:          !e.cfg.BroadcastOnly && e.mcheck.silent(),
 	}
 	if l != nil {
 		h.Local = l.left()

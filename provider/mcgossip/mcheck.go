@@ -154,15 +154,3 @@ func unavailableHint(cfg *Config, ifc ifaceInfo, v6 bool) string {
 		"that the interface is up with the MULTICAST flag (ip link show %s), that no firewall drops UDP to %s:%d, %s",
 		cfg.MulticastAddr, port, cfg.MulticastAddr, ifc.name, cfg.MulticastAddr, port, network)
 }
-
-// silenceHint is what a lookup that found nobody says when the engine's
-// own multicast came back (so the link is up) but no peer's multicast
-// ever arrived: either no peer runs, or the network drops group traffic
-// between hosts. "" when that is not the case, or nothing could help.
-func (e *Engine) silenceHint() string {
-	if e.cfg.BroadcastOnly || !e.mcheck.silent() {
-		return ""
-	}
-	return "this engine's own multicast comes back, so the link is up, but no peer's multicast ever arrived: if peers run, the network may drop group traffic between hosts " +
-		"(switches with IGMP or MLD snooping but no querier, some home and embedded routers); broadcast_only=true on every node (IPv4) works around it"
-}

@@ -70,11 +70,7 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 		if heard.Misconfigured() {
 			level = levelWarn
 		}
-		msg := shortLookup(found, cfg.Expect, e.now().Sub(start), e.groupsDesc()) + ": " + heard.String()
-		if hint := e.silenceHint(); found == 0 && hint != "" {
-			msg += "; " + hint
-		}
-		e.log.printf(level, "%s", msg)
+		e.log.printf(level, "%s: %s", shortLookup(found, cfg.Expect, e.now().Sub(start), e.groupsDesc()), heard)
 	}
 	return out, nil
 }
