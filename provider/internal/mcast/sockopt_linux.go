@@ -1,45 +1,30 @@
 package mcast
 
 import (
-	"net/netip"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// groupBindAddr is the address the group socket binds to. On Linux that is
-// an IPv4 group itself, so the socket gets no datagram of another group or
-// a unicast one sent to the port (JGroups' JGRP-836, golang/go#34728).
-// An IPv6 group socket binds the wildcard address: binding a group of
-// link-local scope (ff02::/16) needs a scope id, which would tie the
-// socket to one interface; the receiver checks each datagram's
-// destination (Packet.Dst) instead, and IPV6_MULTICAST_ALL off keeps
-// other sockets' groups away. A broadcast socket binds the wildcard
-// address too: it receives broadcasts to the port on every interface
-// (limited and directed alike), and the Transport tells them from
-// unicast by their destination.
-func groupBindAddr(group netip.Addr, port uint16, broadcast bool) netip.AddrPort {
-	switch {
-	case group.Is6():
-		return netip.AddrPortFrom(netip.IPv6Unspecified(), port)
-	case broadcast:
-		return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
-	}
-	return netip.AddrPortFrom(group, port)
-}
-
-// controlGroup prepares the group socket before bind: SO_REUSEADDR and
-// SO_REUSEPORT so several sockets (engines) share a host and a port, and
+// controlGroup prepares the group socket before bind: SO_REUSEADDR, so
+// several sockets (engines, a BEAM node's Gossip socket) share a host and a
+// port and each gets every datagram of the groups it joined, and
 // IP_MULTICAST_ALL (IPV6_MULTICAST_ALL) off so the socket gets only the
 // groups it joined itself.
+//
+// Not SO_REUSEPORT: Go binds a socket for a multicast address to the
+// wildcard address, so every group socket on a port would share one
+// reuseport group, and Linux (6.x, after early demux) steers a multicast
+// datagram that only one of them joined to any socket of that group by a
+// hash of its addresses and ports: a libcluster receiver beside an
+// mcgossip agent lost about half of its heartbeats that way
+// (TestGroupsShareAPort). SO_REUSEPORT's load balancing is for unicast
+// servers; SO_REUSEADDR is what UDP multicast receivers share a port with.
 func controlGroup(network, _ string, c syscall.RawConn) error {
 	var serr error
 	err := c.Control(func(fd uintptr) {
 		s := int(fd)
 		if serr = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); serr != nil {
-			return
-		}
-		if serr = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); serr != nil {
 			return
 		}
 		serr = multicastAllOff(s, network)

@@ -3,18 +3,8 @@
 package mcast
 
 import (
-	"net/netip"
 	"syscall"
 )
-
-// groupBindAddr is the address the group socket binds to: the wildcard
-// address; the receiver checks each datagram's destination (Packet.Dst).
-func groupBindAddr(group netip.Addr, port uint16, _ bool) netip.AddrPort {
-	if group.Is6() {
-		return netip.AddrPortFrom(netip.IPv6Unspecified(), port)
-	}
-	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
-}
 
 // controlGroup sets nothing on this platform: only one socket per host can
 // bind the port.

@@ -137,6 +137,22 @@ type Interface struct {
 	Pending bool
 }
 
+// groupBindAddr is the address the group socket binds to: the wildcard
+// address of the group's family and the port. Go's net package binds a
+// socket given a multicast address to the wildcard address anyway; the
+// receiver checks each datagram's destination (Packet.Dst) against its
+// group, and IP_MULTICAST_ALL (IPV6_MULTICAST_ALL) off keeps the groups
+// other sockets joined away. Binding an IPv6 group of link-local scope
+// would also need a scope id, tying the socket to one interface; a
+// broadcast socket must take broadcasts to the port on every interface,
+// limited and directed alike.
+func groupBindAddr(group netip.Addr, port uint16) netip.AddrPort {
+	if group.Is6() {
+		return netip.AddrPortFrom(netip.IPv6Unspecified(), port)
+	}
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
+}
+
 // readBatch is how many datagrams one ReadBatch (recvmmsg) call takes: a
 // flood is read with one system call per 32 datagrams, for 32 buffers
 // (about 40 KiB with 1233-byte buffers) per socket.
@@ -144,10 +160,10 @@ const readBatch = 32
 
 // Transport moves datagrams over two UDP sockets of one address family.
 //
-//   - The group socket is bound to the port, with SO_REUSEADDR and
-//     SO_REUSEPORT and IP_MULTICAST_ALL (IPV6_MULTICAST_ALL) off, and
-//     joined to the group on every interface (see groupBindAddr for the
-//     address it binds); it reports each datagram's destination (for the
+//   - The group socket is bound to the wildcard address and the port
+//     (groupBindAddr), with SO_REUSEADDR (see controlGroup) and
+//     IP_MULTICAST_ALL (IPV6_MULTICAST_ALL) off, and joined to the group
+//     on every interface; it reports each datagram's destination (for the
 //     receiver to check against the group) and interface. With Broadcast
 //     it joins nothing and gets every broadcast to the port.
 //   - The unicast socket is bound to IfAddr:0. Every datagram goes out from
@@ -265,12 +281,12 @@ func Open(s Settings) (_ *Transport, err error) {
 	}
 
 	lc := net.ListenConfig{Control: controlGroup}
-	bind := groupBindAddr(s.Group, s.Port, s.Broadcast)
+	bind := groupBindAddr(s.Group, s.Port)
 	pc, err := lc.ListenPacket(context.Background(), t.network(), bind.String())
 	if err != nil {
 		hint := ""
 		if errors.Is(err, syscall.EADDRINUSE) {
-			hint = " (a socket of another user, or one without SO_REUSEPORT, holds the port; choose another port)"
+			hint = " (a socket without SO_REUSEADDR holds the port; choose another port)"
 		}
 		return nil, fmt.Errorf("cannot bind the group socket to %s%s: %w", bind, hint, err)
 	}

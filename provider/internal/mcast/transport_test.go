@@ -4,9 +4,12 @@ import (
 	"net"
 	"net/netip"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/ipv4"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/testns"
 )
@@ -245,6 +248,75 @@ func TestBroadcastOf(t *testing.T) {
 	} {
 		if got := broadcastOf(netip.MustParsePrefix(p)).String(); got != want {
 			t.Errorf("broadcastOf(%s) = %s, want %s", p, got, want)
+		}
+	}
+}
+
+// TestGroupsShareAPort: a Transport and a Receiver of two groups on one
+// port and one interface each get every datagram of their own group and
+// none of the other's, from senders on many ports. Regression: with
+// SO_REUSEPORT on both group sockets (which Go binds to the wildcard
+// address, whatever group they are for) they formed one reuseport group,
+// and Linux (6.x) steered a multicast datagram that only one of them had
+// joined to either of them by a hash of its addresses and ports, so a
+// libcluster receiver beside an mcgossip agent lost about half of the
+// heartbeats to the agent, and got the agent's datagrams instead.
+func TestGroupsShareAPort(t *testing.T) {
+	testns.Veth(t, "mcr", "10.81.0.1/24")
+	// The senders are on the pair's other end, in this namespace too: let
+	// mcr0 take datagrams from a local source address.
+	testns.IP(t, "addr", "add", "10.81.0.2/24", "dev", "mcr1")
+	testns.Sysctl(t, "net/ipv4/conf/mcr0/accept_local", "1")
+	const port, senders = 45996, 16
+	gA, gB := netip.MustParseAddr("230.1.1.251"), netip.MustParseAddr("233.252.1.32")
+	_, ca := open(t, Settings{Group: gA, Port: port, TTL: 1, Interfaces: []string{"mcr0"}, IfAddr: netip.IPv4Unspecified()})
+	r, err := OpenReceiver(Settings{Group: gB, Port: port, Interfaces: []string{"mcr0"}, IfAddr: netip.IPv4Unspecified()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cb := make(collector, 4*senders)
+	r.Start(cb.handler, nil)
+
+	out, err := net.InterfaceByName("mcr1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range senders {
+		c, err := net.ListenPacket("udp4", "10.81.0.2:0") // a port of its own: another hash
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ipv4.NewPacketConn(c)
+		if err := p.SetMulticastInterface(out); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range []netip.Addr{gA, gB} {
+			if _, err := c.WriteTo([]byte(g.String()+"/"+strconv.Itoa(i)), net.UDPAddrFromAddrPort(netip.AddrPortFrom(g, port))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Close()
+	}
+	for name, want := range map[string]struct {
+		c collector
+		g netip.Addr
+	}{"the transport of " + gA.String(): {ca, gA}, "the receiver of " + gB.String(): {cb, gB}} {
+		missing := map[string]bool{}
+		for i := range senders {
+			missing[want.g.String()+"/"+strconv.Itoa(i)] = true
+		}
+		deadline := time.After(5 * time.Second)
+		for len(missing) > 0 {
+			select {
+			case p := <-want.c:
+				if p.Dst != want.g {
+					t.Errorf("%s got %q, sent to %s", name, p.Data, p.Dst)
+				}
+				delete(missing, string(p.Data))
+			case <-deadline:
+				t.Fatalf("%s missed %d of its %d datagrams", name, len(missing), senders)
+			}
 		}
 	}
 }

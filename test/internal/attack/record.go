@@ -120,15 +120,13 @@ func Record(h *lab.Host, group netip.AddrPort) (*Recorder, error) {
 	return r, nil
 }
 
-// reuse sets SO_REUSEADDR and SO_REUSEPORT, so the recorder shares the
-// group's port with anything else on its host.
+// reuse sets SO_REUSEADDR, so the recorder shares the group's port with
+// anything else on its host, as the engines' group sockets do (not
+// SO_REUSEPORT: see controlGroup in provider/internal/mcast).
 func reuse(_, _ string, c syscall.RawConn) error {
 	var serr error
 	err := c.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-		if serr == nil {
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-		}
 	})
 	if err != nil {
 		return err
