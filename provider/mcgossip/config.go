@@ -3,6 +3,7 @@ package mcgossip
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strconv"
@@ -118,6 +119,16 @@ type Config struct {
 	// peers; this engine's lookups ask the responders for it as their
 	// window (no key). Default 20ms.
 	AnswerJitter time.Duration
+	// Logger, when set, receives the engine's log as slog records: each
+	// with the message a *log.Logger would get (it says everything), the
+	// attribute module=discover-mcgossip and fields that repeat the
+	// message's variable parts (a peer's id, address and name, a drop's
+	// reason and source, a lookup's counts; see Peer.LogValue and
+	// Heard.LogValue). NewEngine's *log.Logger is then not used. A host
+	// that logs structured sets it, as memberlist's Config carries its
+	// logger; go-discover's Addrs has only a *log.Logger, so the Provider
+	// logs text lines (no key). Default nil.
+	Logger *slog.Logger
 
 	// rescan is the interface polling period where rtnetlink cannot
 	// report changes; 0 means mcast.DefaultRescan. Tests change it.

@@ -205,7 +205,8 @@ func (e *Engine) query(l *lookup) error {
 func (e *Engine) result(l *lookup, start time.Time) []Peer {
 	out := l.dropLocal(e.table.list())
 	answered, queries := l.summary(out)
-	e.log.printf(levelDebug, "lookup found %d peers (%d answered its %d queries) in %v",
-		len(out), answered, queries, e.now().Sub(start).Round(time.Millisecond))
+	took := e.now().Sub(start).Round(time.Millisecond)
+	e.log.logf(levelDebug, fields("found", len(out), "answered", answered, "queries", queries, "took", took),
+		"lookup found %d peers (%d answered its %d queries) in %v", len(out), answered, queries, took)
 	return out
 }

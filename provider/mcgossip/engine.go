@@ -101,13 +101,14 @@ type Engine struct {
 // NewEngine opens the sockets (on the calling goroutine's thread, so in its
 // network namespace, which the engine keeps using for its interface scans),
 // joins the group and starts the engine: when cfg.Announce is set it
-// announces itself at once and answers queries. A nil logger discards the
-// log. Close it when done.
+// announces itself at once and answers queries. It logs records with
+// fields to cfg.Logger when that is set, else text lines to l; with both
+// nil it discards the log. Close it when done.
 func NewEngine(cfg *Config, l *log.Logger) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	g := newLogs(l)
+	g := newLogs(l, cfg.Logger)
 	kr := keyring(cfg)
 	tr, err := newUDPTransport(cfg, g)
 	if err != nil {
@@ -168,8 +169,9 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 	if cfg.Announce {
 		role = "announcing " + e.advertised() + " every " + cfg.Interval.String()
 	}
-	g.printf(levelInfo, "engine %s started on %s (%s), %s, %s", shortID(e.id), e.groupsDesc(),
-		strings.Join(e.ifaceNames(), ","), role, e.keyDesc())
+	ifaces := strings.Join(e.ifaceNames(), ",")
+	g.logf(levelInfo, fields("engine", e.id, "group", e.groupsDesc(), "iface", ifaces, "announce", cfg.Announce),
+		"engine %s started on %s (%s), %s, %s", shortID(e.id), e.groupsDesc(), ifaces, role, e.keyDesc())
 	if got := tr.readBuffer(); got != 0 && got < readBuffer {
 		// An agent is what a flood hits; a lookup's engine lives briefly.
 		level := levelDebug
@@ -231,9 +233,6 @@ func (e *Engine) ifaceNames() []string {
 	}
 	return n
 }
-
-// setLogger makes l the engine's logger; nil discards the log.
-func (e *Engine) setLogger(l *log.Logger) { e.log.l.Store(l) }
 
 // run is the engine's timer loop: heartbeats, delayed answers,
 // verification queries, sweeps and the loopback check.
@@ -400,7 +399,7 @@ func (e *Engine) close(leave bool) error {
 		}
 		e.closeErr = e.tr.close()
 		e.table.close()
-		e.log.printf(levelInfo, "engine %s stopped", shortID(e.id))
+		e.log.logf(levelInfo, fields("engine", e.id), "engine %s stopped", shortID(e.id))
 	})
 	return e.closeErr
 }
@@ -409,16 +408,21 @@ func (e *Engine) close(leave bool) error {
 type eventLog struct{ g *logs }
 
 func (l eventLog) peerEvent(ev Event) {
+	if !l.g.enabled(levelDebug) {
+		return
+	}
 	p := ev.Peer
+	attrs := fields("peer", p)
 	switch ev.Kind {
 	case EventJoin:
-		l.g.printf(levelDebug, "peer %s joined: %s", shortID(p.ID), p)
+		l.g.logf(levelDebug, attrs, "peer %s joined: %s", shortID(p.ID), peerText(p))
 	case EventUpdate:
-		l.g.printf(levelDebug, "peer %s now advertises %s", shortID(p.ID), p)
+		l.g.logf(levelDebug, attrs, "peer %s now advertises %s", shortID(p.ID), peerText(p))
 	case EventLeave:
-		l.g.printf(levelDebug, "peer %s (%s) left", shortID(p.ID), p)
+		l.g.logf(levelDebug, attrs, "peer %s (%s) left", shortID(p.ID), peerText(p))
 	case EventExpire:
-		l.g.printf(levelDebug, "peer %s (%s) expired: silent for %v", shortID(p.ID), p, ev.Time.Sub(p.LastSeen).Round(time.Millisecond))
+		silent := ev.Time.Sub(p.LastSeen).Round(time.Millisecond)
+		l.g.logf(levelDebug, append(attrs, fields("silent_for", silent)...), "peer %s (%s) expired: silent for %v", shortID(p.ID), peerText(p), silent)
 	}
 }
 

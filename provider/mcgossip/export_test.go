@@ -24,7 +24,7 @@ func NewMemEngineAt(n *MemNet, cfg *Config, l *log.Logger, c *Clock) (*Engine, e
 	if c != nil {
 		clock = c.Now
 	}
-	return newEngine(cfg, newLogs(l), keyring(cfg), n.newPort(), clock)
+	return newEngine(cfg, newLogs(l, cfg.Logger), keyring(cfg), n.newPort(), clock)
 }
 
 // Clock is the real clock moved forward by Advance.

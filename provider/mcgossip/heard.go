@@ -3,6 +3,7 @@ package mcgossip
 import (
 	"cmp"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -117,6 +118,42 @@ func (h Heard) String() string {
 	return b.String()
 }
 
+// LogValue makes h a group of log fields (slog.LogValuer): the counts
+// that String tells, with the keys of the CLI's JSON. datagrams always,
+// then those that are not zero: other_cookie and other_cookie_from (the
+// addresses, space-separated), stale and stale_from, forged,
+// other_version, other_protocol, left_out (the peers, as lookups list
+// them), and silent when String gives the snooping hint. Logged with an
+// empty key (slog.Any("", h)) the fields are inlined.
+func (h Heard) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.Uint64("datagrams", h.Datagrams)}
+	add := func(key string, n uint64, from []netip.Addr) {
+		if n == 0 {
+			return
+		}
+		attrs = append(attrs, slog.Uint64(key, n))
+		if len(from) > 0 {
+			attrs = append(attrs, slog.String(key+"_from", strings.Join(addrStrings(from), " ")))
+		}
+	}
+	add("other_cookie", h.OtherCookie, h.OtherCookieFrom)
+	add("stale", h.Stale, h.StaleFrom)
+	add("forged", h.Forged, nil)
+	add("other_version", h.OtherVersion, nil)
+	add("other_protocol", h.OtherProtocol, nil)
+	if len(h.Local) > 0 {
+		s := make([]string, len(h.Local))
+		for i, p := range h.Local {
+			s[i] = p.String()
+		}
+		attrs = append(attrs, slog.String("left_out", strings.Join(s, " ")))
+	}
+	if h.Silent && h.Datagrams == 0 && len(h.Local) == 0 { // when String tells it
+		attrs = append(attrs, slog.Bool("silent", true))
+	}
+	return slog.GroupValue(attrs...)
+}
+
 // fromList returns " (from a, b)", or "" for no address.
 func fromList(as []netip.Addr) string {
 	if len(as) == 0 {
@@ -126,12 +163,15 @@ func fromList(as []netip.Addr) string {
 }
 
 // addrList joins addresses with ", ".
-func addrList(as []netip.Addr) string {
+func addrList(as []netip.Addr) string { return strings.Join(addrStrings(as), ", ") }
+
+// addrStrings returns the addresses as strings.
+func addrStrings(as []netip.Addr) []string {
 	s := make([]string, len(as))
 	for i, a := range as {
 		s[i] = a.String()
 	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 // plural returns "1 thing" or "n things".

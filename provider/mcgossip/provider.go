@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,14 @@ import (
 // with the same network settings (everything but timeout, stable and
 // expect) share it.
 type Provider struct {
+	// Logger, when set, receives the log of the provider's engines as
+	// slog records with fields (see Config.Logger), and the *log.Logger
+	// of each Addrs call is not used: for a host that registers the
+	// provider with go-discover, which passes only a *log.Logger, but
+	// logs through log/slog. Set it before the first Addrs call. Default
+	// nil: text lines to Addrs' logger, as go-discover and Consul expect.
+	Logger *slog.Logger
+
 	mu      sync.Mutex
 	engines map[string]*Engine
 	files   cookieFiles
@@ -38,7 +47,8 @@ type Provider struct {
 // when its identity (device and inode), size or modification time changed.
 // The engine logs to l
 // from then on, also between calls, until an Addrs call for the same
-// engine gives another logger; a nil l discards the log.
+// engine gives another logger; a nil l discards the log (unless Logger is
+// set, which then receives it).
 func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error) {
 	cfg, err := parseConfigWith(args, p.files.read)
 	if err != nil {
@@ -70,7 +80,9 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 		if heard.Misconfigured() {
 			level = levelWarn
 		}
-		e.log.printf(level, "%s: %s", shortLookup(found, cfg.Expect, e.now().Sub(start), e.groupsDesc()), heard)
+		took := e.now().Sub(start).Round(time.Millisecond)
+		e.log.logf(level, fields("found", found, "expect", cfg.Expect, "took", took, "group", e.groupsDesc(), "", heard),
+			"%s: %s", shortLookup(found, cfg.Expect, took, e.groupsDesc()), heard)
 	}
 	return out, nil
 }
@@ -98,9 +110,10 @@ func (p *Provider) engine(cfg *Config, l *log.Logger, inline bool) (*Engine, err
 	defer p.mu.Unlock()
 	old := p.engines[key]
 	if old != nil && old.sameCookies(cfg) {
-		old.setLogger(l)
+		old.log.set(l, p.Logger)
 		return old, nil
 	}
+	cfg.Logger = p.Logger
 	e, err := NewEngine(cfg, l)
 	if err != nil {
 		return nil, err
@@ -113,7 +126,8 @@ func (p *Provider) engine(cfg *Config, l *log.Logger, inline bool) (*Engine, err
 		e.log.printf(levelWarn, "%s", inlineCookieWarning)
 	}
 	if old != nil {
-		e.log.printf(levelInfo, "the cookies of %s changed: engine %s replaces engine %s", cfg.CookieFile, shortID(e.id), shortID(old.id))
+		e.log.logf(levelInfo, fields("cookie_file", cfg.CookieFile, "engine", e.id, "replaces", old.id),
+			"the cookies of %s changed: engine %s replaces engine %s", cfg.CookieFile, shortID(e.id), shortID(old.id))
 		if err := old.Close(); err != nil {
 			e.log.printf(levelWarn, "stopping engine %s: %v", shortID(old.id), err)
 		}

@@ -60,8 +60,9 @@ func (e *Engine) handle(p *packet) {
 		}
 		if src := p.src.Addr(); src.IsValid() && !src.IsUnspecified() && p.src != ep {
 			e.ctr.sourceMismatch.Add(1)
-			if e.log.allow(limitMismatch) { // before the arguments, which allocate
-				e.log.printf(levelDebug, "a %s of %s sealed with the endpoint %s came from %s (NAT, policy routing, or a replay from elsewhere); only the sealed endpoint is used; logged at most once a minute",
+			if e.log.allow(limitMismatch, levelDebug) { // before the arguments, which allocate
+				e.log.logf(levelDebug, fields("type", m.Type, "id", m.Instance, "endpoint", ep, "src", p.src),
+					"a %s of %s sealed with the endpoint %s came from %s (NAT, policy routing, or a replay from elsewhere); only the sealed endpoint is used; logged at most once a minute",
 					m.Type, shortID(m.Instance), ep, p.src)
 			}
 		}
@@ -97,6 +98,7 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 		live, earlier := e.table.heartbeat(&a, now)
 		if !live && e.verify.add(m.Instance, ep, via, now) {
 			earlier = true // a candidate: ask it, by unicast, to prove it is alive
+			e.logVerify(&a, ep)
 		}
 		if earlier {
 			e.wakeLoop()
@@ -188,8 +190,8 @@ func (e *Engine) advertOf(m *wire.Message, ep netip.AddrPort, ifindex int) adver
 // reason.
 func (e *Engine) drop(r dropReason, p *packet) {
 	e.heard.note(r, p.src.Addr(), e.ctr.dropped[r].Add(1))
-	if e.log.allow(int(r)) {
-		d := drops[r]
-		e.log.printf(d.level, "dropped a datagram from %s: %s; further drops of this kind are only counted for a minute", p.src, d.why)
+	if d := drops[r]; e.log.allow(int(r), d.level) {
+		e.log.logf(d.level, fields("reason", d.name, "src", p.src),
+			"dropped a datagram from %s: %s; further drops of this kind are only counted for a minute", p.src, d.why)
 	}
 }

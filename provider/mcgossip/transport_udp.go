@@ -221,17 +221,3 @@ func (u *udpTransport) close() error {
 	}
 	return errors.Join(errs...)
 }
-
-// transportLog writes the transport's lines to the engine's log.
-type transportLog struct{ g *logs }
-
-// levels maps mcast's levels to the engine's.
-var levels = [...]string{mcast.LevelDebug: levelDebug, mcast.LevelInfo: levelInfo, mcast.LevelWarn: levelWarn}
-
-func (l transportLog) Printf(level mcast.Level, format string, args ...any) {
-	l.g.printf(levels[level], format, args...)
-}
-
-func (l transportLog) Limited(kind mcast.Limit, level mcast.Level, format string, args ...any) {
-	l.g.limited(limitTransport+int(kind), levels[level], format, args...)
-}
