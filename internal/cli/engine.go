@@ -40,7 +40,8 @@ const inlineCookieWarning = "the cookie is on the command line (cookie=): ps sho
 // -log-level or -q say otherwise), and returns it with the command's own
 // logger. It warns of a cookie given on the command line.
 func (e *env) startEngine(cfg *mcgossip.Config, level hclog.Level) (*mcgossip.Engine, hclog.Logger, error) {
-	hl, std := e.loggers(level)
+	hl, std, rec := e.loggers(level)
+	cfg.Logger = rec
 	eng, err := mcgossip.NewEngine(cfg, std)
 	if err != nil {
 		return nil, nil, err

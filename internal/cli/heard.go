@@ -1,11 +1,12 @@
 package cli
 
 import (
+	"log/slog"
 	"net/netip"
-	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/mcgossip/go-discover-mcgossip/internal/hclogslog"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
 )
 
@@ -16,38 +17,15 @@ import (
 
 // logHeard logs msg, then what h says, at WARN when h points to a mistake
 // (another cookie, clocks off) and at INFO otherwise, with kv and h's
-// counts as fields.
+// counts (Heard.LogValue, the keys of the provider's own line) as fields.
 func logHeard(hl hclog.Logger, msg string, h mcgossip.Heard, kv ...any) {
-	kv = append(kv, heardFields(h)...)
+	kv = append(kv, hclogslog.Args(slog.Any("", h))...)
 	msg += ": " + h.String()
 	if h.Misconfigured() {
 		hl.Warn(msg, kv...)
 		return
 	}
 	hl.Info(msg, kv...)
-}
-
-// heardFields returns h's counts as hclog fields, those that are not zero.
-func heardFields(h mcgossip.Heard) []any {
-	kv := []any{"datagrams", h.Datagrams}
-	add := func(key string, n uint64, from []netip.Addr) {
-		if n == 0 {
-			return
-		}
-		kv = append(kv, key, n)
-		if len(from) > 0 {
-			kv = append(kv, key+"_from", strings.Join(addrStrings(from), " "))
-		}
-	}
-	add("other_cookie", h.OtherCookie, h.OtherCookieFrom)
-	add("stale", h.Stale, h.StaleFrom)
-	add("forged", h.Forged, nil)
-	add("other_version", h.OtherVersion, nil)
-	add("other_protocol", h.OtherProtocol, nil)
-	if len(h.Local) > 0 {
-		kv = append(kv, "left_out", strings.Join(peerStrings(h.Local), " "))
-	}
-	return kv
 }
 
 // heardJSON is mcgossip.Heard in addrs -json and watch -json.

@@ -300,7 +300,7 @@ func TestAgentSignals(t *testing.T) {
 	}{
 		{[]string{"agent", "-log-json"}, `"@message":"agent started"`, syscall.SIGINT},
 		{[]string{"-log-level", "debug", "agent"}, "[DEBUG] discover-mcgossip: joined ", syscall.SIGTERM},
-		{[]string{"agent", "-log-level=debug", "-log-json"}, `"@level":"debug","@message":"discover-mcgossip: joined `, syscall.SIGINT},
+		{[]string{"agent", "-log-level=debug", "-log-json"}, `"@level":"debug","@message":"joined `, syscall.SIGINT},
 		{[]string{"agent", "-log-level", "info"}, "[INFO]  agent started", syscall.SIGINT},
 	} {
 		a := start(t, l.Host(1), append(c.args, "provider=mcgossip", "cookie="+cookie)...)
