@@ -50,9 +50,10 @@ func skipOrFail(t *testing.T, msg string) {
 // hasCrypto reports whether OTP's crypto application is installed (Debian's
 // erlang-crypto), which the secret mode of the escript uses.
 var hasCrypto = sync.OnceValue(func() bool {
-	err := exec.Command("erl", "-noshell", "-eval",
-		`halt(case code:which(crypto) of non_existing -> 1; _ -> 0 end).`).Run()
-	return err == nil
+	cmd := exec.Command("erl", "-noshell", "-eval",
+		`halt(case code:which(crypto) of non_existing -> 1; _ -> 0 end).`)
+	cmd.Env = append(cmd.Environ(), noCrashDump...)
+	return cmd.Run() == nil
 })
 
 // requireCrypto skips the test (fails it under CI=true) without crypto.
@@ -62,6 +63,11 @@ func requireCrypto(t *testing.T) {
 		skipOrFail(t, "the secret mode of the escript needs OTP's crypto: apt-get install erlang-crypto")
 	}
 }
+
+// noCrashDump is in the environment of every Erlang process the tests
+// start: a node that crashes (or is killed while it boots) writes no
+// erl_crash.dump into the package's directory.
+var noCrashDump = []string{"ERL_CRASH_DUMP=/dev/null", "ERL_CRASH_DUMP_SECONDS=0"}
 
 // epmdPorts hands out a port per epmd, so tests never share one.
 var epmdPorts atomic.Int32
@@ -214,6 +220,7 @@ func startCmd(t *testing.T, what string, cmd *exec.Cmd) {
 	t.Helper()
 	var stderr strings.Builder // read only once Wait has copied it all
 	cmd.Stderr = &stderr
+	cmd.Env = append(cmd.Environ(), noCrashDump...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", what, err)

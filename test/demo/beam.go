@@ -96,6 +96,9 @@ func beamDemo(ctx context.Context, bin string, h, asker *lab.Host) error {
 // startGroup starts cmd in a process group of its own and returns what
 // kills the group.
 func startGroup(cmd *exec.Cmd) (func(), error) {
+	// No erl_crash.dump in the working directory from a node that crashes
+	// or is killed while it boots.
+	cmd.Env = append(cmd.Environ(), "ERL_CRASH_DUMP=/dev/null", "ERL_CRASH_DUMP_SECONDS=0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, err

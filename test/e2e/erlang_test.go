@@ -76,6 +76,9 @@ func startGroup(t *testing.T, what string, cmd *exec.Cmd) {
 	if cmd.Stderr == nil {
 		cmd.Stderr = &stderr
 	}
+	// No erl_crash.dump in the package's directory from a node that
+	// crashes or is killed while it boots.
+	cmd.Env = append(cmd.Environ(), "ERL_CRASH_DUMP=/dev/null", "ERL_CRASH_DUMP_SECONDS=0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", what, err)
