@@ -3,10 +3,11 @@ package libcluster
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keyfile"
 )
 
 // The secrets' sources: libcluster's secret and the Erlang cookie.
@@ -51,7 +52,7 @@ func parseSecret(c *Config, args map[string]string) error {
 // readSecretFile returns the secret a secret_file holds: its content, with
 // surrounding white space (a trailing newline) trimmed, on one line.
 func readSecretFile(path string) (string, error) {
-	data, err := readSmallFile(path, maxSecretFile)
+	data, _, err := keyfile.Read(path, maxSecretFile)
 	if err != nil {
 		return "", err
 	}
@@ -128,19 +129,14 @@ func fileExists(path string) bool {
 // only newlines, carriage returns and spaces may follow, and are dropped;
 // an empty cookie is refused. Its errors never show the cookie.
 func ReadErlangCookie(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("must be a readable file: %w", err)
-	}
-	switch {
-	case !fi.Mode().IsRegular():
-		return nil, errors.New("must be a regular file")
-	case fi.Mode().Perm()&0o077 != 0:
-		return nil, fmt.Errorf("must be accessible by its owner only, as Erlang requires (mode %04o; chmod 400 or 600 it)", fi.Mode().Perm())
-	}
-	data, err := readSmallFile(path, maxCookie+64)
+	// The mode is checked on the file that was read (its fstat): a stat
+	// of the path before opening it could describe another file.
+	data, info, err := keyfile.Read(path, maxCookie+64)
 	if err != nil {
 		return nil, err
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("must be accessible by its owner only, as Erlang requires (mode %04o; chmod 400 or 600 it)", perm)
 	}
 	n := 0
 	for n < len(data) && data[n] >= ' ' && data[n] <= '~' {
@@ -173,21 +169,4 @@ func checkErlangCookie(b []byte) error {
 		}
 	}
 	return nil
-}
-
-// readSmallFile reads a file of at most limit bytes.
-func readSmallFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("must be a readable file: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("must be a readable file: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("must be at most %d bytes", limit)
-	}
-	return data, nil
 }

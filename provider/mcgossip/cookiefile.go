@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keyfile"
 )
 
 // cookieFile is what was read from a cookie_file: its cookies, and the
@@ -28,31 +29,13 @@ func readCookies(path string) ([]string, error) {
 
 // readCookieFile reads a cookie file: its non-empty lines, trimmed of
 // surrounding white space, the first one primary. The file must be a
-// regular file of at most maxCookieFile bytes: it is opened without
-// blocking (a named pipe or a device would otherwise hang the caller,
-// whatever its timeout) and checked with fstat before anything is read.
+// regular file of at most maxCookieFile bytes (keyfile.Read: a named pipe
+// or a device would otherwise hang the caller, whatever its timeout).
 // Errors never show a cookie.
 func readCookieFile(path string) (cookieFile, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|openNoBlock, 0)
+	data, info, err := keyfile.Read(path, maxCookieFile)
 	if err != nil {
-		return cookieFile{}, fmt.Errorf("must be a readable file: %w", err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	switch {
-	case err != nil:
-		return cookieFile{}, fmt.Errorf("must be a readable file: %w", err)
-	case !info.Mode().IsRegular():
-		return cookieFile{}, fmt.Errorf("must be a regular file, not %s", fileKind(info.Mode()))
-	case info.Size() > maxCookieFile:
-		return cookieFile{}, fmt.Errorf("is %d bytes long; must be at most %d bytes: one cookie a line", info.Size(), maxCookieFile)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxCookieFile+1))
-	if err != nil {
-		return cookieFile{}, fmt.Errorf("must be a readable file: %w", err)
-	}
-	if len(data) > maxCookieFile { // it grew since fstat
-		return cookieFile{}, fmt.Errorf("must be at most %d bytes: one cookie a line", maxCookieFile)
+		return cookieFile{}, err
 	}
 	var cookies []string
 	for line := range bytes.SplitSeq(data, []byte("\n")) {
@@ -72,21 +55,6 @@ func readCookieFile(path string) (cookieFile, error) {
 		return cookieFile{}, fmt.Errorf("holds %d cookies; at most %d are accepted (the current one and %d older ones)", len(cookies), MaxCookies, MaxCookies-1)
 	}
 	return cookieFile{cookies: cookies, info: info}, nil
-}
-
-// fileKind names what a file that is not a regular file is.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file (" + m.Type().String() + ")"
 }
 
 // unchanged reports whether info (a fresh stat of the file's path)
