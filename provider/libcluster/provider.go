@@ -21,7 +21,9 @@ import (
 // so later lookups answer at once from a warm table, and the cookie checks
 // keep their cache and back-off between lookups (a node with another
 // cookie logs an error for each check, so it must not be checked at every
-// lookup). Addrs calls with the same network settings share it.
+// lookup). Addrs calls with the same settings (all but timeout and expect)
+// share it; calls with other settings for the same group (another secret,
+// cookie, epmd_port or dist_port) get an engine of their own beside it.
 type Provider struct {
 	// Logger, when set, receives the log of the provider's engines as
 	// slog records with fields (see Config.Logger), and the *log.Logger
@@ -81,23 +83,22 @@ func plural(n int, thing string) string {
 	return fmt.Sprintf("%d %ss", n, thing)
 }
 
-// engine returns the running engine for cfg's group, starting one if
-// needed; an engine of that group with another secret, cookie or epmd
-// port is replaced.
+// engine returns the running engine for cfg, starting one if needed.
+// Configs that differ in any setting an engine uses (see engineKey) get
+// engines of their own, side by side: they share the group's port
+// (SO_REUSEADDR), and each keeps its own checks, cache and back-off. The
+// one engine that is replaced is that of a secret_file or
+// erlang_cookie_file whose content changed: the new engine starts, then
+// the old one stops (a lookup running on it at that moment returns
+// ErrClosed), so no check runs with a retired cookie.
 func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
-	key := fmt.Sprintf("%d|%s|%s|%s", cfg.Port, cfg.MulticastAddr, cfg.IfAddr, strings.Join(cfg.Interfaces, ","))
+	key := engineKey(cfg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	old := p.engines[key]
-	if old != nil && sameChecks(old.cfg, cfg) {
+	if old != nil && sameSecrets(old.cfg, cfg) {
 		old.log.set(l, p.Logger)
 		return old, nil
-	}
-	if old != nil {
-		if err := old.Close(); err != nil {
-			old.log.printf(levelWarn, "stopping the engine: %v", err)
-		}
-		delete(p.engines, key)
 	}
 	cfg.Logger = p.Logger
 	e, err := NewEngine(cfg, l)
@@ -108,14 +109,54 @@ func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
 		p.engines = make(map[string]*Engine)
 	}
 	p.engines[key] = e
+	if old != nil {
+		e.log.printf(levelInfo, "the content of %s changed: a new engine replaces the old one", changedFile(old.cfg, cfg))
+		if err := old.Close(); err != nil {
+			e.log.printf(levelWarn, "stopping the old engine: %v", err)
+		}
+	}
 	return e, nil
 }
 
-// sameChecks reports whether an engine of a can serve b: the same secret,
-// cookie, epmd port and dist_port (the per-lookup settings may differ).
-func sameChecks(a, b *Config) bool {
-	return a.Secret == b.Secret && bytes.Equal(a.Cookie, b.Cookie) && (a.Cookie == nil) == (b.Cookie == nil) &&
-		a.EpmdPort == b.EpmdPort && a.DistPort == b.DistPort
+// engineKey identifies an engine: two Addrs calls whose configs have the
+// same key share one. It holds every setting an engine uses (the network
+// ones, epmd_port, dist_port, and the secret and the cookie, or the files
+// they were read from, whose content may change), but not the per-lookup
+// ones (timeout, expect).
+func engineKey(c *Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d|%s|%s|%s|%d|%t|%d|%d|%d|%d", c.Port, c.MulticastAddr, c.IfAddr, strings.Join(c.Interfaces, ","),
+		c.EpmdPort, c.DistPort, c.Expire, c.CheckTimeout, c.rescan, c.listen)
+	switch {
+	case c.SecretFile != "":
+		fmt.Fprintf(&b, "|secret_file %q", c.SecretFile)
+	default:
+		fmt.Fprintf(&b, "|secret %q", c.Secret)
+	}
+	switch {
+	case c.CookieFile != "":
+		fmt.Fprintf(&b, "|erlang_cookie_file %q", c.CookieFile)
+	case c.Cookie != nil:
+		fmt.Fprintf(&b, "|erlang_cookie %q", c.Cookie)
+	default:
+		b.WriteString("|no cookie")
+	}
+	return b.String()
+}
+
+// sameSecrets reports whether two configs of one engineKey hold the same
+// secret and cookie: they differ only when a file's content changed.
+func sameSecrets(a, b *Config) bool {
+	return a.Secret == b.Secret && bytes.Equal(a.Cookie, b.Cookie)
+}
+
+// changedFile names the file whose content differs between two configs
+// of one engineKey.
+func changedFile(a, b *Config) string {
+	if a.Secret != b.Secret {
+		return "secret_file " + b.SecretFile
+	}
+	return "erlang_cookie_file " + b.CookieFile
 }
 
 // Close stops every engine the provider started and returns once their
