@@ -209,12 +209,14 @@ func (e *Engine) Close() error {
 		e.mu.Unlock()
 		return nil
 	}
-	e.closed = true
+	e.closed = true // no check starts from now on
 	e.notifyLocked()
 	e.mu.Unlock()
+	// The checks end first: they dial through the receiver (from its
+	// namespace), so it is closed only once none runs.
 	e.cancel()
-	err := e.recv.Close()
 	e.wg.Wait()
+	err := e.recv.Close()
 	e.mu.Lock()
 	for s := range e.subs {
 		delete(e.subs, s)

@@ -2,7 +2,9 @@ package mcast
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,8 +13,14 @@ import (
 // that its interface scanning goroutine looks at that namespace's
 // interfaces even when Open ran on a thread switched into another
 // namespace than the rest of the process (a lab host).
+//
+// Its users run on goroutines of their own (Receiver.Dial,
+// Transport.HostAddrs) and may race with Close: mu keeps close from
+// closing the descriptor while enter uses it (a reused descriptor number
+// would be another file), and enter fails once it is closed.
 type netnsHandle struct {
-	fd       int
+	mu       sync.RWMutex
+	fd       int // -1 once closed
 	dev, ino uint64
 }
 
@@ -37,8 +45,14 @@ func currentNetns() (*netnsHandle, error) {
 // enter switches the calling thread, which must be locked to its
 // goroutine, to the namespace. It reports whether it switched: not when
 // the thread is already there (so no privilege is needed then). A
-// switched thread must never be unlocked.
+// switched thread must never be unlocked. After close it fails with an
+// error that wraps net.ErrClosed.
 func (h *netnsHandle) enter() (switched bool, err error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.fd < 0 {
+		return false, fmt.Errorf("entering the engine's network namespace: %w", net.ErrClosed)
+	}
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/thread-self/ns/net", &st); err == nil && st.Dev == h.dev && st.Ino == h.ino {
 		return false, nil
@@ -49,9 +63,14 @@ func (h *netnsHandle) enter() (switched bool, err error) {
 	return true, nil
 }
 
-// close releases the namespace.
+// close releases the namespace, once no enter uses it.
 func (h *netnsHandle) close() {
-	if h != nil && h.fd >= 0 {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fd >= 0 {
 		unix.Close(h.fd)
 		h.fd = -1
 	}
