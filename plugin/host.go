@@ -39,11 +39,12 @@ const crashWait = time.Second
 // line (normally microseconds behind the answer).
 const logWait = time.Second
 
-// killGrace bounds how long stopping a plugin waits for go-plugin's kill
-// (a graceful stop, then SIGKILL of the plugin process after 2s) before it
-// kills the plugin's whole process group: go-plugin returns only once the
-// plugin's stdout and stderr are closed, which a child the plugin forked
-// keeps open. killWait bounds the wait after that.
+// killGrace bounds how long stopping a started plugin waits for
+// go-plugin's kill (a graceful stop, then SIGKILL of the plugin process
+// after 2s) before it kills the plugin's whole process group: go-plugin
+// returns only once the plugin's stdout and stderr are closed, which a
+// child the plugin forked keeps open. killWait bounds the wait after that.
+// A plugin still starting is not waited for: its group is killed at once.
 const (
 	killGrace = 3 * time.Second
 	killWait  = 2 * time.Second
@@ -81,7 +82,7 @@ type instance struct {
 	stub   *stub
 	err    error
 	log    *hostLogger
-	kill   func()      // blocks until the process is gone
+	kill   func()      // stops the process, also while it starts; returns within killGrace+killWait
 	exited func() bool // the process has exited
 	// overruns counts the calls in a row that ran out of time; an answer
 	// resets it. At maxOverruns the plugin is taken for hung and replaced.
@@ -263,8 +264,8 @@ func (p *RemoteProvider) Info() (Info, error) {
 }
 
 // Close stops the plugin process, if one runs (go-plugin's graceful stop,
-// then SIGKILL to the plugin and every process it forked), and waits until
-// it is gone, 5s at the most. Later calls fail with ErrClosed. Close is
+// then SIGKILL to the plugin and every process it forked; a plugin still
+// starting is killed at once), and waits until it is gone, 5s at the most. Later calls fail with ErrClosed. Close is
 // idempotent and returns nil.
 func (p *RemoteProvider) Close() error {
 	p.mu.Lock()
@@ -273,7 +274,6 @@ func (p *RemoteProvider) Close() error {
 	p.closed = true
 	p.mu.Unlock()
 	if inst != nil {
-		<-inst.ready // a kill before the start would miss the process
 		inst.kill()
 	}
 	p.bg.Wait()
@@ -321,7 +321,11 @@ func (p *RemoteProvider) instance(ctx context.Context, op string, budget time.Du
 // launch starts a plugin process in the background.
 func (p *RemoteProvider) launch() *instance {
 	hl := newHostLogger(p.logs, "plugin")
-	cmd := exec.Command(p.path, p.o.args...)
+	// Canceling ctx kills the plugin (its process group, see
+	// ownProcessGroup) until it is reaped: exec does it, from its own
+	// goroutine, whatever go-plugin is doing with the process.
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, p.path, p.o.args...)
 	// The host's environment, then WithEnv's entries (the last of equal
 	// keys wins), then go-plugin's handshake variables.
 	cmd.Env = append(os.Environ(), p.o.env...)
@@ -342,35 +346,68 @@ func (p *RemoteProvider) launch() *instance {
 		cfg.SecureConfig = &goplugin.SecureConfig{Checksum: p.o.sha256, Hash: sha256.New()}
 	}
 	client := goplugin.NewClient(cfg)
-	inst := &instance{ready: make(chan struct{}), log: hl, kill: func() { kill(client, cmd) }, exited: client.Exited}
+	ready := make(chan struct{})
+	proc := &process{client: client, ready: ready, cancel: cancel}
+	inst := &instance{ready: ready, log: hl, kill: proc.kill, exited: client.Exited}
 	go func() {
 		defer close(inst.ready)
-		inst.stub, inst.err = p.start(client, cmd)
+		inst.stub, inst.err = p.start(client, cmd, proc)
 	}()
 	return inst
 }
 
-// kill stops a plugin that was started with cmd and returns within
-// killGrace+killWait: go-plugin's kill (graceful, then forced), and after
-// it, or when it is still waiting after killGrace, SIGKILL to the plugin's
-// process group, so no child the plugin forked outlives it. The group id
-// is the plugin's process id, which cannot be taken by another process
-// while go-plugin has not reaped the plugin or while a member of its group
-// lives.
-func kill(client *goplugin.Client, cmd *exec.Cmd) {
+// process is a plugin process, starting or started, and what stops it.
+type process struct {
+	client *goplugin.Client
+	ready  <-chan struct{} // closed when the start finished
+	cancel context.CancelFunc
+
+	mu  sync.Mutex
+	pid int // the plugin's process id (and group id) once its start returned; 0 before
+}
+
+// started records cmd's process once go-plugin's start returned (cmd is
+// not read before: go-plugin starts it on another goroutine).
+func (pr *process) started(cmd *exec.Cmd) {
+	if cmd.Process == nil {
+		return
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.pid = cmd.Process.Pid
+}
+
+// kill stops the plugin and returns within killGrace+killWait. A started
+// plugin gets go-plugin's kill (graceful, then forced) for killGrace; a
+// plugin still starting gets none (go-plugin's kill waits for the start to
+// end: up to the start timeout). Then SIGKILL to the plugin's process
+// group, so no child the plugin forked outlives it: by exec while the
+// plugin is not reaped (which ends a start that hangs), and by the group
+// id once the start returned. The group id is the plugin's process id,
+// which cannot be taken by another process while go-plugin has not reaped
+// the plugin or while a member of its group lives.
+func (pr *process) kill() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		client.Kill()
+		pr.client.Kill()
 	}()
 	timer := time.NewTimer(killGrace)
 	defer timer.Stop()
 	select {
-	case <-done:
-	case <-timer.C:
+	case <-pr.ready:
+		select {
+		case <-done:
+		case <-timer.C:
+		}
+	default:
 	}
-	if cmd.Process != nil {
-		killProcessGroup(cmd.Process.Pid)
+	pr.cancel()
+	pr.mu.Lock()
+	pid := pr.pid
+	pr.mu.Unlock()
+	if pid != 0 {
+		killProcessGroup(pid)
 	}
 	timer.Reset(killWait)
 	select {
@@ -381,8 +418,9 @@ func kill(client *goplugin.Client, cmd *exec.Cmd) {
 
 // start runs the plugin and dispenses the stub; on failure the process is
 // killed.
-func (p *RemoteProvider) start(client *goplugin.Client, cmd *exec.Cmd) (*stub, error) {
+func (p *RemoteProvider) start(client *goplugin.Client, cmd *exec.Cmd, proc *process) (*stub, error) {
 	rpc, err := client.Client()
+	proc.started(cmd)
 	if err == nil {
 		var raw interface{}
 		raw, err = rpc.Dispense(pluginName)
@@ -392,7 +430,7 @@ func (p *RemoteProvider) start(client *goplugin.Client, cmd *exec.Cmd) (*stub, e
 			err = fmt.Errorf("unexpected plugin client type %T", raw)
 		}
 	}
-	kill(client, cmd)
+	proc.kill()
 	switch {
 	case errors.Is(err, goplugin.ErrChecksumsDoNotMatch):
 		return nil, &Error{
@@ -491,7 +529,6 @@ func (p *RemoteProvider) dropLocked(inst *instance) {
 	p.bg.Add(1)
 	go func() {
 		defer p.bg.Done()
-		<-inst.ready
 		inst.kill()
 	}()
 }

@@ -88,21 +88,7 @@ func TestCloseWithChild(t *testing.T) {
 		t.Skipf("pidfd_open: %v", err)
 	}
 	defer unix.Close(fd)
-	const bound = 6 * time.Second
-	start := time.Now()
-	closed := make(chan struct{})
-	go func() {
-		_ = rp.Close()
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(bound):
-		_ = syscall.Kill(child, syscall.SIGKILL) // lets Close return
-		<-closed
-		t.Fatalf("Close still blocked after %v by the plugin's child", bound)
-	}
-	t.Logf("Close took %v", time.Since(start).Round(time.Millisecond))
+	closeWithin(t, rp, 6*time.Second, child, "the plugin's child")
 	if err := waitPidfd(fd, 2*time.Second); err != nil {
 		t.Errorf("the plugin's child is still alive after Close: %v", err)
 	}
@@ -396,4 +382,72 @@ func setSubreaper(on bool) error {
 		v = 1
 	}
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, uintptr(v), 0, 0, 0)
+}
+
+// TestCloseDuringStart: Close while the plugin hangs in its start (it
+// never completes the handshake, and the start timeout is far off) returns
+// within the 5 s it promises (the test allows 6), and the plugin process
+// is gone.
+func TestCloseDuringStart(t *testing.T) {
+	t.Parallel()
+	e := fakeplugin.NewEnv(t)
+	rp := e.Provider("hang", plugin.WithTimeouts(0, 100*time.Millisecond), plugin.WithStartTimeout(time.Minute))
+	if _, err := rp.Addrs(map[string]string{"timeout": "100ms"}, nil); status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("Addrs error = %v; want the start to run out of the call's time", err)
+	}
+	pid := startedPid(t, e)
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Skipf("pidfd_open: %v", err)
+	}
+	defer unix.Close(fd)
+	closeWithin(t, rp, 6*time.Second, pid, "a plugin that hangs in its start")
+	if err := waitPidfd(fd, time.Second); err != nil {
+		t.Errorf("the plugin (pid %d) is still alive after Close: %v", pid, err)
+	}
+}
+
+// startedPid waits (10 s at most) until one plugin process of e recorded
+// its start, and returns its process id.
+func startedPid(t *testing.T, e *fakeplugin.Env) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, s := range e.States() {
+			if pid, ok := strings.CutPrefix(s, "started."); ok {
+				n, err := strconv.Atoi(pid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no plugin process recorded its start within 10s")
+		}
+		<-tick.C
+	}
+}
+
+// closeWithin closes rp and fails the test when Close has not returned
+// within bound; it then kills the process pid, which what names, so that
+// Close returns.
+func closeWithin(t *testing.T, rp *plugin.RemoteProvider, bound time.Duration, pid int, what string) {
+	t.Helper()
+	start := time.Now()
+	closed := make(chan struct{})
+	go func() {
+		_ = rp.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(bound):
+		_ = syscall.Kill(pid, syscall.SIGKILL) // lets Close return
+		<-closed
+		t.Fatalf("Close still blocked after %v by %s", bound, what)
+	}
+	t.Logf("Close took %v", time.Since(start).Round(time.Millisecond))
 }

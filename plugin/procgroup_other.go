@@ -4,7 +4,8 @@ package plugin
 
 import "os/exec"
 
-// ownProcessGroup does nothing where there are no process groups.
+// ownProcessGroup does nothing where there are no process groups: the
+// cancellation of cmd's context kills the plugin process alone.
 func ownProcessGroup(*exec.Cmd) {}
 
 // killProcessGroup does nothing where there are no process groups: only

@@ -8,9 +8,12 @@ import (
 )
 
 // ownProcessGroup starts cmd as the leader of a process group of its own,
-// so that the plugin and every child it forks can be killed together.
+// so that the plugin and every child it forks can be killed together, and
+// makes the cancellation of cmd's context (exec.CommandContext) kill the
+// whole group.
 func ownProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 }
 
 // killProcessGroup sends SIGKILL to the process group of the plugin whose
