@@ -32,7 +32,9 @@ Flags:
                     last_seen), "group", "expect", "took_ms" and "heard"
                     (what the lookup heard: datagrams, other_cookie and
                     other_cookie_from, stale and stale_from, left_out, a
-                    summary, ...).
+                    summary, ...). With provider=libcluster: "addrs",
+                    "nodes" (addr, port, name, first_seen, last_seen),
+                    "group", "expect" and "took_ms".
 ` + logFlags + keysHint + `
 Examples:
   ` + progName + ` -q addrs cookie_file=/etc/mcgossip/cookie expect=3
@@ -73,6 +75,9 @@ Flags:
                     addr, port, name, id, last_seen), also on a terminal;
                     and "heard" objects (time, event "heard", why: lookup,
                     periodic or stop, peers, heard) at those moments.
+                    With provider=libcluster: time, event (join, reject or
+                    expire), addr, port, name, first_seen, last_seen and,
+                    for a reject, error.
 ` + logFlags + keysHint + `
 Example:
   ` + progName + ` watch -json cookie_file=/etc/mcgossip/cookie

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -42,7 +43,8 @@ func (e *env) parseLibcluster() (*libcluster.Config, error) {
 }
 
 // runLibclusterAddrs is addrs for provider=libcluster: one lookup, the
-// addresses on one line.
+// addresses on one line, or with -json one JSON document
+// (writeLibclusterAddrsJSON).
 func runLibclusterAddrs(e *env) error {
 	cfg, err := e.parseLibcluster()
 	if err != nil {
@@ -54,7 +56,9 @@ func runLibclusterAddrs(e *env) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	nodes, err := eng.Discover(e.ctx)
+	took := time.Since(start)
 	if cerr := eng.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -64,7 +68,11 @@ func runLibclusterAddrs(e *env) error {
 		}
 		return err
 	}
-	_, err = fmt.Fprintln(e.stdout, strings.Join(libcluster.Addrs(nodes, cfg.DistPort), " "))
+	addrs := libcluster.Addrs(nodes, cfg.DistPort)
+	if e.opts.json {
+		return writeLibclusterAddrsJSON(e.stdout, cfg, addrs, nodes, took)
+	}
+	_, err = fmt.Fprintln(e.stdout, strings.Join(addrs, " "))
 	return err
 }
 
@@ -72,6 +80,8 @@ func runLibclusterAddrs(e *env) error {
 // listed, rejected or forgotten, until the context is cancelled:
 //
 //	2006-01-02T15:04:05.000Z join app@10.0.0.5 10.0.0.5 port=40123
+//
+// or with -json one JSON object per line (writeLibclusterEventJSON).
 func runLibclusterWatch(e *env) error {
 	cfg, err := e.parseLibcluster()
 	if err != nil {
@@ -84,13 +94,17 @@ func runLibclusterWatch(e *env) error {
 		return err
 	}
 	events, unsubscribe := eng.Events()
-	hl.Info("watch started", "group", fmt.Sprintf("%s:%d", cfg.MulticastAddr, cfg.Port))
+	hl.Info("watch started", "group", libclusterGroup(cfg))
 	var werr error
 	for done := false; !done && werr == nil; {
 		select {
 		case <-e.ctx.Done():
 			done = true
 		case ev := <-events: // closed only by unsubscribe or Close, below
+			if e.opts.json {
+				werr = writeLibclusterEventJSON(e.stdout, ev)
+				continue
+			}
 			s := ev.Time.UTC().Format("2006-01-02T15:04:05.000Z") + " " + ev.Kind.String() + " " + string(ev.Node.Node) + " " + ev.Node.Addr.String()
 			if ev.Node.Port != 0 {
 				s += fmt.Sprintf(" port=%d", ev.Node.Port)
