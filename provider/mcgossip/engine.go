@@ -103,7 +103,9 @@ type Engine struct {
 // joins the group and starts the engine: when cfg.Announce is set it
 // announces itself at once and answers queries. It logs records with
 // fields to cfg.Logger when that is set, else text lines to l; with both
-// nil it discards the log. Close it when done.
+// nil it discards the log. Close it when done. Without iface or if_addr
+// and without a route to the group, its error wraps
+// ErrMulticastUnavailable.
 func NewEngine(cfg *Config, l *log.Logger) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err

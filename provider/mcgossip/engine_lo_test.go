@@ -592,3 +592,19 @@ func TestLoReadBuffer(t *testing.T) {
 		t.Errorf("%d lines about the capped buffers, want %d:\n%s", n, want, logs)
 	}
 }
+
+// TestNewEngineNoRoute: without a route to the group (IPv6 here: lo has no
+// IPv6 multicast route) and without iface, NewEngine's error wraps
+// ErrMulticastUnavailable, as a lookup's does, and says what to check.
+func TestNewEngineNoRoute(t *testing.T) {
+	c := loConfig(nextPort(), false)
+	c.Family = mcgossip.FamilyIPv6
+	e, err := mcgossip.NewEngine(c, nil)
+	if err == nil {
+		e.Close()
+		t.Skip("this namespace routes the IPv6 group: the test proves nothing")
+	}
+	if !errors.Is(err, mcgossip.ErrMulticastUnavailable) || !strings.Contains(err.Error(), "the kernel has no route to the group") || !strings.Contains(err.Error(), "set iface") {
+		t.Fatalf("NewEngine error %v; want one wrapping ErrMulticastUnavailable, saying there is no route and what to set", err)
+	}
+}

@@ -10,8 +10,9 @@ import (
 )
 
 // ErrMulticastUnavailable is wrapped by the error of a lookup that found
-// nothing while this engine never saw multicast work: not even its own
-// datagrams came back.
+// nothing while this engine never saw multicast work (not even its own
+// datagrams came back), and by the error of NewEngine (so of Addrs) when
+// the kernel has no route to the group and no interface was named.
 var ErrMulticastUnavailable = errors.New("multicast looks unavailable")
 
 // loopbackWait is how long after its first multicast an engine expects to

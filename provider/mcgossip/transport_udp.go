@@ -94,9 +94,9 @@ func openError(s mcast.Settings, err error) error {
 	case errors.Is(err, mcast.ErrChooseInterface):
 		return fmt.Errorf("discover-mcgossip: %w; name the interface with iface", err)
 	case errors.Is(err, mcast.ErrNoRoute) && s.Group.Is6():
-		return fmt.Errorf("discover-mcgossip: multicast looks unavailable: %w; no interface has IPv6 (check ip -6 addr), or set iface", err)
+		return fmt.Errorf("discover-mcgossip: %w: %w; no interface has IPv6 (check ip -6 addr), or set iface", ErrMulticastUnavailable, err)
 	case errors.Is(err, mcast.ErrNoRoute):
-		return fmt.Errorf("discover-mcgossip: multicast looks unavailable: %w; add one for 224.0.0.0/4 (ip route add 224.0.0.0/4 dev eth0) or set iface", err)
+		return fmt.Errorf("discover-mcgossip: %w: %w; add one for 224.0.0.0/4 (ip route add 224.0.0.0/4 dev eth0) or set iface", ErrMulticastUnavailable, err)
 	}
 	return fmt.Errorf("discover-mcgossip: %w", err)
 }
