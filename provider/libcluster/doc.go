@@ -20,4 +20,17 @@
 // the node and has the node prove it back, then closes. It caches the
 // verdict per node and incarnation and backs off after a rejection, which
 // the node logs as an error.
+//
+// The check has the limits of Erlang's handshake, which libcluster's own
+// connect shares. The side that connects proves the cookie first: it sends
+// MD5(cookie ‖ challenge) for the node's challenge before the node proved
+// anything, so any host that sends a heartbeat naming itself and answers
+// on epmd's port and a distribution port collects a digest for a challenge
+// it picks, and can test guesses of the cookie offline; the cookie must be
+// long and random. A heartbeat with a spoofed source address makes the
+// engine connect to epmd at that address, whatever it is; the table's
+// bounds (per source and in all), the cap on concurrent checks and the
+// back-off after a failed check limit how often. A known incarnation at
+// the known port keeps its verdict without a new proof for up to 10
+// minutes (see Checker).
 package libcluster

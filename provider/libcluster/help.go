@@ -51,6 +51,10 @@ const helpText = `libcluster:
     by IP must be named by that address. A node with another cookie logs an
     error per check, so checks are cached per node incarnation and backed
     off after a rejection. Run one check per host at a time: they connect as
-    "mcgossip@<this host's IP>". Put provider= first:
-    "provider=libcluster erlang_cookie_file=default".
+    "mcgossip@<this host's IP>". As in Erlang's own handshake, the check
+    proves the cookie first: any host that sends a heartbeat can collect
+    MD5(cookie + a challenge it picks) and guess the cookie offline, so use
+    a long random Erlang cookie. A spoofed heartbeat makes the provider
+    connect to epmd at any address it names (rate-limited). Put provider=
+    first: "provider=libcluster erlang_cookie_file=default".
 `
