@@ -74,13 +74,20 @@ type Config struct {
 	// line everywhere (keeping the old one after it); then drop the old
 	// one. Default none.
 	OldCookies []string
-	// CookieFile is the file the cookies were read from, for messages only.
-	// Default "".
+	// CookieFile is the file Cookie and OldCookies were read from (key
+	// cookie_file). Engine.ReloadCookies reads it again (the agent does on
+	// SIGHUP), the Provider keys its engines by it and replaces an engine
+	// when the file's cookies changed, and messages name it. Default "":
+	// the cookie came from cookie= or $MCGOSSIP_COOKIE, and ReloadCookies
+	// fails with ErrNoCookieFile.
 	CookieFile string
 	// Advertise is the address this node announces (key advertise, the ip
-	// part). Default invalid: none; peers list the address of the unicast
-	// endpoint sealed in its datagrams: if_addr, else the IPv4 address of
-	// the interface a datagram leaves on (never the datagram's source).
+	// part), IPv4 or IPv6. Default invalid: none; peers list the address
+	// of a unicast endpoint sealed in its datagrams (never the datagram's
+	// source): if_addr, else the address, of the datagram's family, of the
+	// interface the datagram leaves on. When a dual-stack node's datagrams
+	// carry an endpoint of each family, lookups list the one of their own
+	// Prefer family.
 	Advertise netip.Addr
 	// AdvertisePort is the port this node announces (key advertise, the
 	// port part). Default 0: none; peers report the bare address.
