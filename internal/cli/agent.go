@@ -109,7 +109,7 @@ func firstLookup(ctx context.Context, eng *mcgossip.Engine, expect int, hl hclog
 		if ctx.Err() != nil {
 			return // stopping: not a lookup that ended
 		}
-		ms.Lookup(start, len(peers), err)
+		ms.FirstLookup(start, len(peers), err)
 		took := time.Since(start).Round(time.Millisecond)
 		addrs := strings.Join(peerStrings(peers), " ")
 		switch {

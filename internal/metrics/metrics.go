@@ -19,8 +19,12 @@
 //	datagrams_dropped{reason}   counter  datagrams dropped, by reason
 //	send_errors                 counter  sends that failed
 //	events_dropped              counter  peer events a slow subscriber missed
-//	lookups{result}             counter  lookups: found, empty or error
-//	lookup_duration             summary  how long lookups took, in ms
+//	first_lookup{result}        counter  the agent's first lookup: found, empty or error
+//	first_lookup_duration       summary  how long it took, in ms
+//
+// The agent looks the group up once, when it starts (later lookups are
+// other processes' queries, which it answers), so the first_lookup metrics
+// count that one lookup: 1 in one result, and its duration.
 package metrics
 
 import (
@@ -46,13 +50,13 @@ const Path = "/metrics"
 // prefix starts every metric's name (go-metrics' service name).
 const prefix = "mcgossip"
 
-// Lookup results, the values of the lookups metric's result label.
+// Lookup results, the values of the first_lookup metric's result label.
 var results = []string{"found", "empty", "error"}
 
-// Keys of the lookup metrics.
+// Keys of the first lookup's metrics.
 var (
-	lookupsKey  = []string{"lookups"}
-	durationKey = []string{"lookup", "duration"}
+	firstLookupKey = []string{"first_lookup"}
+	durationKey    = []string{"first_lookup", "duration"}
 )
 
 // shutdownWait bounds how long Close waits for scrapes in flight.
@@ -142,11 +146,11 @@ func definitions(s mcgossip.Stats) gmprom.PrometheusOpts {
 	}
 	for _, res := range results {
 		opts.CounterDefinitions = append(opts.CounterDefinitions, gmprom.CounterDefinition{
-			Name: key(lookupsKey), ConstLabels: []gometrics.Label{{Name: "result", Value: res}},
-			Help: "Lookups by result: found (peers), empty (none) or error."})
+			Name: key(firstLookupKey), ConstLabels: []gometrics.Label{{Name: "result", Value: res}},
+			Help: "The agent's first lookup, by result: found (peers), empty (none) or error."})
 	}
 	opts.SummaryDefinitions = append(opts.SummaryDefinitions, gmprom.SummaryDefinition{
-		Name: key(durationKey), Help: "How long lookups took, in milliseconds."})
+		Name: key(durationKey), Help: "How long the agent's first lookup took, in milliseconds."})
 	return opts
 }
 
@@ -174,9 +178,9 @@ func (s *Server) Sample() {
 	}
 }
 
-// Lookup records a lookup that started at start and found n peers, or
-// failed with err.
-func (s *Server) Lookup(start time.Time, n int, err error) {
+// FirstLookup records the agent's first lookup, which started at start
+// and found n peers, or failed with err.
+func (s *Server) FirstLookup(start time.Time, n int, err error) {
 	if s == nil {
 		return
 	}
@@ -187,7 +191,7 @@ func (s *Server) Lookup(start time.Time, n int, err error) {
 	case n == 0:
 		res = "empty"
 	}
-	s.m.IncrCounterWithLabels(lookupsKey, 1, []gometrics.Label{{Name: "result", Value: res}})
+	s.m.IncrCounterWithLabels(firstLookupKey, 1, []gometrics.Label{{Name: "result", Value: res}})
 	s.m.MeasureSince(durationKey, start)
 }
 

@@ -80,7 +80,7 @@ func expect(t *testing.T, when, text string, want map[string]string) {
 
 // TestServer: every metric is listed from the first scrape, with its help;
 // a scrape shows the counters as they are then; counters grow by what the
-// engine's grew; lookups are counted by result and timed.
+// engine's grew; first lookups are counted by result and timed.
 func TestServer(t *testing.T) {
 	f := &fakeStats{s: mcgossip.Stats{Peers: 2, Received: 10, Sent: 4,
 		Dropped: map[string]uint64{"auth": 0, "unknown_key": 3, "stale": 0}}}
@@ -103,12 +103,12 @@ func TestServer(t *testing.T) {
 		"mcgossip_events_dropped":                          "0",
 		`mcgossip_datagrams_dropped{reason="unknown_key"}`: "3",
 		`mcgossip_datagrams_dropped{reason="auth"}`:        "0",
-		`mcgossip_lookups{result="found"}`:                 "0",
-		`mcgossip_lookups{result="error"}`:                 "0",
-		"mcgossip_lookup_duration_count":                   "0",
+		`mcgossip_first_lookup{result="found"}`:            "0",
+		`mcgossip_first_lookup{result="error"}`:            "0",
+		"mcgossip_first_lookup_duration_count":             "0",
 	})
 	for _, help := range []string{"# HELP mcgossip_peers Live peers", "# TYPE mcgossip_peers gauge", "# TYPE mcgossip_datagrams_sent counter",
-		"# HELP mcgossip_datagrams_dropped Datagrams dropped, by reason.", "# TYPE mcgossip_lookup_duration summary"} {
+		"# HELP mcgossip_datagrams_dropped Datagrams dropped, by reason.", "# TYPE mcgossip_first_lookup_duration summary"} {
 		if !strings.Contains(text, help) {
 			t.Errorf("first scrape lacks %q:\n%s", help, text)
 		}
@@ -119,10 +119,10 @@ func TestServer(t *testing.T) {
 		s.Dropped["auth"], s.Dropped["unknown_key"] = 2, 3
 	})
 	start := time.Now().Add(-40 * time.Millisecond)
-	s.Lookup(start, 2, nil)
-	s.Lookup(start, 0, nil)
-	s.Lookup(start, 0, io.EOF)
-	s.Lookup(start, 1, nil)
+	s.FirstLookup(start, 2, nil)
+	s.FirstLookup(start, 0, nil)
+	s.FirstLookup(start, 0, io.EOF)
+	s.FirstLookup(start, 1, nil)
 	text = scrape(t, s)
 	expect(t, "second scrape", text, map[string]string{
 		"mcgossip_peers":                                   "1",
@@ -131,14 +131,14 @@ func TestServer(t *testing.T) {
 		"mcgossip_send_errors":                             "1",
 		`mcgossip_datagrams_dropped{reason="unknown_key"}`: "3",
 		`mcgossip_datagrams_dropped{reason="auth"}`:        "2",
-		`mcgossip_lookups{result="found"}`:                 "2",
-		`mcgossip_lookups{result="empty"}`:                 "1",
-		`mcgossip_lookups{result="error"}`:                 "1",
-		"mcgossip_lookup_duration_count":                   "4",
+		`mcgossip_first_lookup{result="found"}`:            "2",
+		`mcgossip_first_lookup{result="empty"}`:            "1",
+		`mcgossip_first_lookup{result="error"}`:            "1",
+		"mcgossip_first_lookup_duration_count":             "4",
 	})
 	// Four lookups of at least 40ms each, in milliseconds.
-	if sum, err := strconv.ParseFloat(value(text, "mcgossip_lookup_duration_sum"), 64); err != nil || sum < 160 || sum > 60_000 {
-		t.Errorf("lookup_duration_sum = %v (%v), want 160 or a little more (ms)", sum, err)
+	if sum, err := strconv.ParseFloat(value(text, "mcgossip_first_lookup_duration_sum"), 64); err != nil || sum < 160 || sum > 60_000 {
+		t.Errorf("first_lookup_duration_sum = %v (%v), want 160 or a little more (ms)", sum, err)
 	}
 }
 
@@ -147,7 +147,7 @@ func TestServer(t *testing.T) {
 func TestNilServer(t *testing.T) {
 	var s *metrics.Server
 	s.Sample()
-	s.Lookup(time.Now(), 1, nil)
+	s.FirstLookup(time.Now(), 1, nil)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -105,9 +105,9 @@ func TestAgentMetrics(t *testing.T) {
 	a.waitStderr("first lookup found 1 peer", 10*time.Second)
 	waitMetrics(t, h[0], 10*time.Second, map[string]string{
 		"mcgossip_peers":                                   "1",
-		`mcgossip_lookups{result="found"}`:                 "1",
-		`mcgossip_lookups{result="empty"}`:                 "0",
-		"mcgossip_lookup_duration_count":                   "1",
+		`mcgossip_first_lookup{result="found"}`:            "1",
+		`mcgossip_first_lookup{result="empty"}`:            "0",
+		"mcgossip_first_lookup_duration_count":             "1",
 		"mcgossip_datagrams_sent":                          positive,
 		"mcgossip_datagrams_received":                      positive,
 		"mcgossip_datagrams_accepted":                      positive,
