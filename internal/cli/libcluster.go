@@ -68,7 +68,7 @@ func runLibclusterAddrs(e *env) error {
 		}
 		return err
 	}
-	addrs := libcluster.Addrs(nodes, cfg.DistPort)
+	addrs := nodes.Addrs(cfg.DistPort)
 	if e.opts.json {
 		return writeLibclusterAddrsJSON(e.stdout, cfg, addrs, nodes, took)
 	}

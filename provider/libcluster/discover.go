@@ -33,6 +33,9 @@ type NodeInfo struct {
 // String returns "node@host at addr".
 func (n NodeInfo) String() string { return string(n.Node) + " at " + n.Addr.String() }
 
+// NodeList is a list of nodes, as Discover and Nodes return them.
+type NodeList []NodeInfo
+
 func (en *nodeEntry) info() NodeInfo {
 	return NodeInfo{Node: en.key.node, Addr: en.key.addr, Port: en.port, FirstSeen: en.first, LastSeen: en.last, Listed: en.listed}
 }
@@ -68,8 +71,12 @@ func (k EventKind) String() string {
 
 // Event is a change of the node table.
 type Event struct {
+	// Kind is what happened: the node was listed, rejected or forgotten.
 	Kind EventKind
+	// Node is the node as the table holds it after the change (Listed
+	// false for a reject or an expiry).
 	Node NodeInfo
+	// Time is when it happened.
 	Time time.Time
 	// Err says why, for EventReject. It never holds the cookie.
 	Err error
@@ -122,15 +129,15 @@ func (e *Engine) notifyLocked() {
 
 // Nodes returns every node known, listed or not, sorted by address and
 // name.
-func (e *Engine) Nodes() []NodeInfo {
+func (e *Engine) Nodes() NodeList {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.nodesLocked(false)
 }
 
 // nodesLocked returns the nodes (only the listed ones if listed), sorted.
-func (e *Engine) nodesLocked(listed bool) []NodeInfo {
-	var out []NodeInfo
+func (e *Engine) nodesLocked(listed bool) NodeList {
+	var out NodeList
 	for _, en := range e.nodes {
 		if en.listed || !listed {
 			out = append(out, en.info())
@@ -171,7 +178,7 @@ func WithExpect(n int) DiscoverOption {
 //   - at the timeout at the latest, with what is listed then.
 //
 // It fails only when ctx ends (with ctx's error) or the engine is closed.
-func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]NodeInfo, error) {
+func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) (NodeList, error) {
 	o := discoverOptions{timeout: e.cfg.Timeout, expect: e.cfg.Expect}
 	for _, opt := range opts {
 		opt(&o)
@@ -222,13 +229,13 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]NodeIn
 	}
 }
 
-// Addrs returns what Provider.Addrs prints for nodes: the distinct
+// Addrs returns what Provider.Addrs returns for the nodes: their distinct
 // addresses, sorted, or with distPort the distinct "ip:port" of the nodes
 // whose port is known.
-func Addrs(nodes []NodeInfo, distPort bool) []string {
+func (l NodeList) Addrs(distPort bool) []string {
 	type ap = netip.AddrPort
 	var aps []ap
-	for _, n := range nodes {
+	for _, n := range l {
 		switch {
 		case !distPort:
 			aps = append(aps, netip.AddrPortFrom(n.Addr, 0))

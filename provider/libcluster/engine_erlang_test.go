@@ -23,7 +23,7 @@ func groupNode(t *testing.T, e *Engine, epmdPort uint16, name, cookie string, ar
 
 // settle returns once the engine runs no check (a lookup without expect
 // whose listening time is over waits for exactly that).
-func settle(t *testing.T, e *Engine) []NodeInfo {
+func settle(t *testing.T, e *Engine) NodeList {
 	t.Helper()
 	nodes, err := e.Discover(context.Background(), WithTimeout(10*time.Second))
 	if err != nil {
@@ -94,7 +94,7 @@ func TestEngineErlangCookie(t *testing.T) {
 	if got := names(nodes); !slices.Equal(got, []string{"a@127.0.0.1"}) {
 		t.Errorf("listed %v", got)
 	}
-	if got := Addrs(nodes, true); len(got) != 1 || !strings.HasPrefix(got[0], "127.0.0.1:") || nodes[0].Port == 0 {
+	if got := nodes.Addrs(true); len(got) != 1 || !strings.HasPrefix(got[0], "127.0.0.1:") || nodes[0].Port == 0 {
 		t.Errorf("with dist_port: %v", got)
 	}
 	if _, _, n := b.nodes(); n != 1 {
@@ -145,7 +145,7 @@ func TestEngineErlangDistPort(t *testing.T) {
 	if j.Node.Port != ent.port {
 		t.Errorf("port %d, epmd says %d", j.Node.Port, ent.port)
 	}
-	if got, want := Addrs(settle(t, e), true), []string{fmt.Sprintf("127.0.0.1:%d", ent.port)}; !slices.Equal(got, want) {
+	if got, want := settle(t, e).Addrs(true), []string{fmt.Sprintf("127.0.0.1:%d", ent.port)}; !slices.Equal(got, want) {
 		t.Errorf("Addrs = %v, want %v", got, want)
 	}
 	if visible, hidden, n := a.nodes(); visible != "[]" || hidden != "[]" || n != 0 {

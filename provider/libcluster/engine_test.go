@@ -179,7 +179,7 @@ func TestEngineWithoutCookie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Addrs(nodes, false); !slices.Equal(got, []string{"127.0.0.1"}) {
+	if got := nodes.Addrs(false); !slices.Equal(got, []string{"127.0.0.1"}) {
 		t.Errorf("Addrs = %v, want one 127.0.0.1 for three nodes", got)
 	}
 	if n := logs.count("no erlang_cookie: every node heard is listed"); n != 1 {

@@ -60,7 +60,7 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 	}
 	took := time.Since(start).Round(time.Millisecond)
 	e.log.logf(levelInfo, fields("found", len(nodes), "took", took), "found %s in %v%s", plural(len(nodes), "node"), took, nodeList(nodes))
-	return Addrs(nodes, cfg.DistPort), nil
+	return nodes.Addrs(cfg.DistPort), nil
 }
 
 // nodeList returns ": a@h (addr), ..." for the log, or "".

@@ -57,7 +57,7 @@ var ErrClosed = errors.New("discover-mcgossip: engine closed")
 // concurrent use.
 //
 // Its parts each own one job: the transport moves datagrams; the receive
-// path (receive.go) checks them and hands them on; the replay store
+// path checks them and hands them on; the replay store
 // remembers every sender's counters; the peer table holds the live peers
 // and tells lookups and subscribers of changes; the pending registry knows
 // the query ids whose answers count; the answerer and the verifier plan the
