@@ -122,18 +122,18 @@ func (e *Engine) receive(p *mcast.Packet) {
 	if p.Dst != e.cfg.MulticastAddr {
 		// Another group on the port (platforms where the socket is not
 		// bound to the group), or no packet info.
-		e.drop(p.Src, "group", levelDebug, errors.New("not sent to the group"))
+		e.drop(p.Src, limitGroup, "group", levelDebug, errors.New("not sent to the group"))
 		return
 	}
 	node, err := e.dec.Decode(p.Data)
 	if err != nil {
 		r := ReasonOf(err)
-		e.drop(p.Src, r.String(), reasonLevel(r), err)
+		e.drop(p.Src, int(r), r.String(), reasonLevel(r), err)
 		return
 	}
 	addr, err := node.DialAddr(p.Src.Addr())
 	if err != nil {
-		e.drop(p.Src, ReasonSource.String(), levelWarn, fmt.Errorf("%s: %w", node, err))
+		e.drop(p.Src, int(ReasonSource), ReasonSource.String(), levelWarn, fmt.Errorf("%s: %w", node, err))
 		return
 	}
 	e.heard(node, addr, time.Now())
@@ -152,13 +152,13 @@ func reasonLevel(r Reason) slog.Level {
 	return levelWarn
 }
 
-// drop counts a dropped datagram and logs the first of its kind each
-// minute.
-func (e *Engine) drop(src netip.AddrPort, kind string, level slog.Level, why error) {
+// drop counts a dropped datagram under name (its Stats.Dropped key) and
+// logs the first of its kind (a Reason, or limitGroup) each minute.
+func (e *Engine) drop(src netip.AddrPort, kind int, name string, level slog.Level, why error) {
 	e.mu.Lock()
-	e.stats.Dropped[kind]++
+	e.stats.Dropped[name]++
 	e.mu.Unlock()
-	e.log.limited("drop "+kind, level, fields("reason", kind, "src", src), "dropped a datagram from %s: %v", src, why)
+	e.log.limited(kind, level, fields("reason", name, "src", src), "dropped a datagram from %s: %v", src, why)
 }
 
 // Stats are an Engine's counters.

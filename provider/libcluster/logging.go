@@ -3,9 +3,6 @@ package libcluster
 import (
 	"log"
 	"log/slog"
-	"strconv"
-	"sync"
-	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/mcast"
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/plog"
@@ -23,26 +20,33 @@ const (
 // text line, the module attribute of a record.
 const logModule = "discover-libcluster"
 
-// logEvery is how often one rate-limited kind of log line may appear.
-const logEvery = time.Minute
-
 // logs writes an engine's log lines to a swappable destination (a
 // *log.Logger, or a *slog.Logger for records with fields; see plog), some
-// of them rate-limited by kind. The fields of node lines are node (its
-// name), addr (its address) and reason (why it is listed, or not, or its
-// heartbeat dropped); a dropped datagram's are reason (its Stats.Dropped
-// key) and src.
+// of them rate-limited by kind (once a minute, plog.Logger.Limited). The
+// fields of node lines are node (its name), addr (its address) and reason
+// (why it is listed, or not, or its heartbeat dropped); a dropped
+// datagram's are reason (its Stats.Dropped key) and src.
 type logs struct {
 	out *plog.Logger
-
-	mu   sync.Mutex
-	last map[string]time.Time // per rate-limited kind, its last line
 }
+
+// Rate-limited kinds: the drop reasons (Reason values) first, then these.
+const (
+	// limitGroup: a datagram not sent to the group.
+	limitGroup = int(numReasons) + iota
+	// limitFull: a heartbeat of a new node while the table is full.
+	limitFull
+	// limitRate: a source brings too many new node names.
+	limitRate
+	// limitTransport is the first of the receiver's kinds (mcast.Limit).
+	limitTransport
+	numLimited = limitTransport + int(mcast.NumLimits)
+)
 
 // newLogs returns logs that write records to rec when it is not nil, else
 // text lines to text; both nil discard.
 func newLogs(text *log.Logger, rec *slog.Logger) *logs {
-	return &logs{out: plog.New(logModule, text, rec), last: map[string]time.Time{}}
+	return &logs{out: plog.New(logModule, numLimited, text, rec)}
 }
 
 // set makes the lines go to rec when it is not nil, else to text.
@@ -61,22 +65,9 @@ func (g *logs) logf(level slog.Level, attrs []slog.Attr, format string, args ...
 }
 
 // limited writes the line logf would unless one of kind was written less
-// than logEvery ago.
-func (g *logs) limited(kind string, level slog.Level, attrs []slog.Attr, format string, args ...any) {
-	if !g.out.Enabled(level) {
-		return
-	}
-	now := time.Now()
-	g.mu.Lock()
-	last, ok := g.last[kind]
-	allow := !ok || now.Sub(last) >= logEvery
-	if allow {
-		g.last[kind] = now
-	}
-	g.mu.Unlock()
-	if allow {
-		g.logf(level, attrs, format+" (logged at most once a minute)", args...)
-	}
+// than a minute ago.
+func (g *logs) limited(kind int, level slog.Level, attrs []slog.Attr, format string, args ...any) {
+	g.out.Limited(kind, level, attrs, format, args...)
 }
 
 // fields returns the fields of a line from key/value pairs (plog.Fields).
@@ -90,5 +81,5 @@ func (l transportLog) Printf(level mcast.Level, format string, args ...any) {
 }
 
 func (l transportLog) Limited(kind mcast.Limit, level mcast.Level, format string, args ...any) {
-	l.g.limited("transport "+strconv.Itoa(int(kind)), plog.FromMcast(level), nil, format, args...)
+	l.g.limited(limitTransport+int(kind), plog.FromMcast(level), nil, format, args...)
 }

@@ -78,11 +78,11 @@ func (e *Engine) heard(node Node, addr netip.Addr, now time.Time) {
 		switch {
 		case len(e.nodes) >= maxNodes:
 			e.stats.Dropped["full"]++
-			e.log.limited("drop full", levelWarn, fields("node", string(node), "addr", addr, "reason", "full"), "dropped a heartbeat of %s from %s: %d nodes known already", node, addr, maxNodes)
+			e.log.limited(limitFull, levelWarn, fields("node", string(node), "addr", addr, "reason", "full"), "dropped a heartbeat of %s from %s: %d nodes known already", node, addr, maxNodes)
 			return
 		case !e.allow(addr, now):
 			e.stats.Dropped["rate"]++
-			e.log.limited("drop rate", levelWarn, fields("node", string(node), "addr", addr, "reason", "rate"), "dropped a heartbeat of %s from %s: too many new node names from that address (at most %d at once, %d known)",
+			e.log.limited(limitRate, levelWarn, fields("node", string(node), "addr", addr, "reason", "rate"), "dropped a heartbeat of %s from %s: too many new node names from that address (at most %d at once, %d known)",
 				node, addr, sourceBurst, maxPerSource)
 			return
 		}

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"strconv"
-	"sync/atomic"
-	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/mcast"
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/plog"
@@ -24,17 +22,11 @@ const (
 // line, the module attribute of a record.
 const logModule = "discover-mcgossip"
 
-// logEvery is how often one rate-limited kind of log line may appear.
-const logEvery = time.Minute
-
 // logs writes an engine's log lines to a swappable destination (a
 // *log.Logger, or a *slog.Logger for records with fields; see plog), some
-// of them rate-limited.
+// of them rate-limited (once a minute per kind, plog.Logger.Limited).
 type logs struct {
 	out *plog.Logger
-	// last holds, per rate-limited kind, the unix nanoseconds of its last
-	// line.
-	last [numLimited]atomic.Int64
 }
 
 // Rate-limited kinds other than the drop reasons (which come first).
@@ -52,7 +44,7 @@ const (
 // newLogs returns logs that write records to rec when it is not nil, else
 // text lines to text; both nil discard.
 func newLogs(text *log.Logger, rec *slog.Logger) *logs {
-	return &logs{out: plog.New(logModule, text, rec)}
+	return &logs{out: plog.New(logModule, numLimited, text, rec)}
 }
 
 // set makes the lines go to rec when it is not nil, else to text.
@@ -75,25 +67,13 @@ func (g *logs) logf(level slog.Level, attrs []slog.Attr, format string, args ...
 }
 
 // allow reports whether a line of kind at level may be written now, and if
-// so records it. At most one line per kind per logEvery passes.
-func (g *logs) allow(kind int, level slog.Level) bool {
-	if !g.out.Enabled(level) {
-		return false
-	}
-	now := time.Now().UnixNano()
-	last := g.last[kind].Load()
-	if last != 0 && now-last < int64(logEvery) {
-		return false
-	}
-	return g.last[kind].CompareAndSwap(last, now)
-}
+// so records it: at most one line per kind a minute (plog.Logger.Allow).
+func (g *logs) allow(kind int, level slog.Level) bool { return g.out.Allow(kind, level) }
 
-// limited writes one line of kind at level unless one was written less
-// than logEvery ago.
+// limited writes one line of kind at level, without fields, unless one was
+// written less than a minute ago.
 func (g *logs) limited(kind int, level slog.Level, format string, args ...any) {
-	if g.allow(kind, level) {
-		g.printf(level, format+" (logged at most once a minute)", args...)
-	}
+	g.out.Limited(kind, level, nil, format, args...)
 }
 
 // fields returns the fields of a line from key/value pairs (plog.Fields).

@@ -36,6 +36,10 @@ const ModuleKey = "module"
 type Logger struct {
 	module string
 	out    atomic.Pointer[output] // nil: discard
+	// last holds, per rate-limited kind (see Limited), the unix
+	// nanoseconds of its last line.
+	last []atomic.Int64
+	now  func() time.Time // the clock of Limited; tests move it
 }
 
 // output is where the lines go: rec when it is set, else text.
@@ -45,9 +49,10 @@ type output struct {
 }
 
 // New returns a Logger for module ("discover-mcgossip") that writes to
-// text, or to rec when it is not nil (see Set).
-func New(module string, text *log.Logger, rec *slog.Logger) *Logger {
-	l := &Logger{module: module}
+// text, or to rec when it is not nil (see Set), and rate-limits kinds 0 to
+// limited-1 of lines (see Limited).
+func New(module string, limited int, text *log.Logger, rec *slog.Logger) *Logger {
+	l := &Logger{module: module, last: make([]atomic.Int64, limited), now: time.Now}
 	l.Set(text, rec)
 	return l
 }

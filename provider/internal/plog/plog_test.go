@@ -18,7 +18,7 @@ func (i id) String() string { return "abcd" }
 // TestText: a *log.Logger gets "[LEVEL] module: message" and no field.
 func TestText(t *testing.T) {
 	var buf bytes.Buffer
-	l := New("discover-test", log.New(&buf, "", 0), nil)
+	l := New("discover-test", 0, log.New(&buf, "", 0), nil)
 	l.Logf(slog.LevelDebug, Fields("peer", id{}), "peer %s joined: %s", "abcd", "198.18.0.2")
 	l.Logf(slog.LevelInfo, nil, "engine started")
 	l.Logf(slog.LevelWarn, nil, "50%% lost")
@@ -39,7 +39,7 @@ func TestRecords(t *testing.T) {
 	var buf bytes.Buffer
 	rec := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var text bytes.Buffer
-	l := New("discover-test", log.New(&text, "", 0), rec)
+	l := New("discover-test", 0, log.New(&text, "", 0), rec)
 	l.Logf(slog.LevelDebug, nil, "hidden %v", panicker{})
 	l.Logf(slog.LevelInfo, Fields("id", id{}, "src", netip.MustParseAddrPort("198.18.0.2:4000"), "took", 1500*time.Millisecond, "n", 3),
 		"dropped a datagram from %s", "198.18.0.2:4000")
@@ -69,7 +69,7 @@ func (panicker) String() string { panic("formatted a line below the level") }
 // TestSet: Set swaps the destination; both nil discard.
 func TestSet(t *testing.T) {
 	var a, b bytes.Buffer
-	l := New("m", log.New(&a, "", 0), nil)
+	l := New("m", 0, log.New(&a, "", 0), nil)
 	l.Set(log.New(&b, "", 0), nil)
 	l.Logf(slog.LevelInfo, nil, "one")
 	l.Set(nil, nil)
