@@ -51,7 +51,7 @@ func runAddrs(e *env) error {
 	// The peers are sorted by address and port.
 	out = slices.Compact(out)
 	if len(out) == 0 || len(peers) < cfg.Expect {
-		logHeard(hl, shortLookup(len(peers), cfg.Expect), heard,
+		logHeardLine(hl, heard.ShortLookup(len(peers), cfg.Expect, took, cfg.Groups()), heard,
 			"took", took.Round(time.Millisecond), "group", cfg.Groups())
 	}
 	if e.opts.json {
@@ -59,12 +59,4 @@ func runAddrs(e *env) error {
 	}
 	_, err = fmt.Fprintln(e.stdout, strings.Join(out, " "))
 	return err
-}
-
-// shortLookup is the message of a lookup that ended short.
-func shortLookup(found, expect int) string {
-	if found == 0 {
-		return "no peers found"
-	}
-	return fmt.Sprintf("found %d of the %d expected peers", found, expect)
 }

@@ -19,8 +19,13 @@ import (
 // (another cookie, clocks off) and at INFO otherwise, with kv and h's
 // counts (Heard.LogValue, the keys of the provider's own line) as fields.
 func logHeard(hl hclog.Logger, msg string, h mcgossip.Heard, kv ...any) {
+	logHeardLine(hl, msg+": "+h.String(), h, kv...)
+}
+
+// logHeardLine logs msg, which already says what h says
+// (Heard.ShortLookup), as logHeard does.
+func logHeardLine(hl hclog.Logger, msg string, h mcgossip.Heard, kv ...any) {
 	kv = append(kv, hclogslog.Args(slog.Any("", h))...)
-	msg += ": " + h.String()
 	if h.Misconfigured() {
 		hl.Warn(msg, kv...)
 		return

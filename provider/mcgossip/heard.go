@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Heard is what an engine heard from other senders over a span of time
@@ -52,6 +53,20 @@ type Heard struct {
 	// multicast ever arrived: if peers run, the network drops group
 	// traffic between hosts. Never set with broadcast_only.
 	Silent bool
+}
+
+// ShortLookup is the log line of a lookup that ended short (no peer found,
+// or fewer than expect) and heard h: "no peers found in 5s on
+// 230.1.1.251:45892: " or "found 1 of the 2 expected peers in 5s on ...: ",
+// then what h says (String). groups is Config.Groups. Provider.Addrs logs
+// it, and so does the command's addrs, so a host and the command say it
+// alike.
+func (h Heard) ShortLookup(found, expect int, took time.Duration, groups string) string {
+	took = took.Round(time.Millisecond)
+	if found == 0 {
+		return fmt.Sprintf("no peers found in %v on %s: %s", took, groups, h)
+	}
+	return fmt.Sprintf("found %d of the %d expected peers in %v on %s: %s", found, expect, took, groups, h)
 }
 
 // Misconfigured reports whether h holds datagrams that point to a mistake

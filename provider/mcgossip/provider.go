@@ -82,21 +82,9 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 		}
 		took := e.now().Sub(start).Round(time.Millisecond)
 		e.log.logf(level, fields("found", found, "expect", cfg.Expect, "took", took, "group", e.groupsDesc(), "", heard),
-			"%s: %s", shortLookup(found, cfg.Expect, took, e.groupsDesc()), heard)
+			"%s", heard.ShortLookup(found, cfg.Expect, took, e.groupsDesc()))
 	}
 	return out, nil
-}
-
-// shortLookup begins the line that tells of a lookup that ended short,
-// for a log: "no peers found in 5s on 230.1.1.251:45892", or "found 1 of
-// the 2 expected peers in 5s on ...". The line goes on with Heard.String.
-// groups is Config.Groups.
-func shortLookup(found, expect int, took time.Duration, groups string) string {
-	took = took.Round(time.Millisecond)
-	if found == 0 {
-		return fmt.Sprintf("no peers found in %v on %s", took, groups)
-	}
-	return fmt.Sprintf("found %d of the %d expected peers in %v on %s", found, expect, took, groups)
 }
 
 // engine returns the running engine for cfg's network settings, starting

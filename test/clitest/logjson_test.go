@@ -43,7 +43,7 @@ func TestLogJSONFields(t *testing.T) {
 		m := decodeLine(t, line)
 		msg, _ := m["@message"].(string)
 		switch {
-		case strings.HasPrefix(msg, "no peers found: "):
+		case strings.HasPrefix(msg, "no peers found in "):
 			short = m
 		case strings.HasPrefix(msg, "dropped a datagram from "):
 			drop = m
