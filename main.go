@@ -19,7 +19,6 @@ import (
 	"os"
 
 	"github.com/mcgossip/go-discover-mcgossip/internal/cli"
-	"github.com/mcgossip/go-discover-mcgossip/internal/version"
 	"github.com/mcgossip/go-discover-mcgossip/plugin"
 	"github.com/mcgossip/go-discover-mcgossip/provider/libcluster"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
@@ -30,7 +29,7 @@ func main() {
 		plugin.Serve(map[string]plugin.Provider{
 			"mcgossip":   &mcgossip.Provider{},
 			"libcluster": &libcluster.Provider{},
-		}, plugin.ServeVersion(version.String()))
+		})
 		return
 	}
 	os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr))

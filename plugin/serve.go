@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
-	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
+	"github.com/mcgossip/go-discover-mcgossip/internal/version"
 	discoverv1 "github.com/mcgossip/go-discover-mcgossip/plugin/proto/discover/v1"
 )
 
@@ -36,8 +36,9 @@ type serveConfig struct {
 	sets func(srv discoverv1.ProviderServiceServer) map[int]goplugin.PluginSet
 }
 
-// ServeVersion sets the version the Info call reports (default: the main
-// module's version from the build info, "(devel)" for a local build).
+// ServeVersion sets the version the Info call reports (default: what the
+// command's "version" prints: the main module's version from the build
+// info, "dev-<revision>" or "dev" for a local build).
 func ServeVersion(v string) ServeOption {
 	return func(c *serveConfig) { c.version = v }
 }
@@ -83,7 +84,7 @@ func ServeCloseTimeout(d time.Duration) ServeOption {
 // process with status 0 if closing overruns.
 func Serve(providers map[string]Provider, opts ...ServeOption) {
 	cfg := serveConfig{
-		version:      buildVersion(),
+		version:      version.String(),
 		closeTimeout: 500 * time.Millisecond,
 		sets:         pluginSets,
 	}
@@ -245,12 +246,4 @@ func drain(errs chan error) []error {
 			return out
 		}
 	}
-}
-
-// buildVersion returns the main module's version from the build info.
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }

@@ -235,6 +235,30 @@ func TestBinaryHandshakeFirst(t *testing.T) {
 	}
 }
 
+// TestBinaryVersion: served as a plugin, the binary reports the version
+// its "version" command prints (internal/version, one place).
+func TestBinaryVersion(t *testing.T) {
+	e := fakeplugin.NewEnv(t)
+	bin := lab.Binary(t)
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(out)) // "go-discover-mcgossip <version> (go...)"
+	if len(fields) < 2 {
+		t.Fatalf("version printed %q", out)
+	}
+	rp, err := plugin.NewProvider(bin, plugin.WithEnv(e.MarkVars()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rp.Close()
+	info, err := rp.Info()
+	if err != nil || info.Version != fields[1] {
+		t.Fatalf("Info() = %+v, %v; want version %q, as the version command prints", info, err, fields[1])
+	}
+}
+
 // waitEvent waits up to 5s for an event of kind about the peer addr.
 func waitEvent(t *testing.T, events <-chan mcgossip.Event, kind mcgossip.EventKind, addr string) {
 	t.Helper()

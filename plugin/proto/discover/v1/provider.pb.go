@@ -68,7 +68,7 @@ func (*InfoRequest) Descriptor() ([]byte, []int) {
 
 type InfoResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// version of the plugin binary, e.g. "v1.2.3" or "(devel)".
+	// version of the plugin binary, e.g. "v1.2.3" or "dev-0123456789ab".
 	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
 	// providers is the sorted list of provider names the plugin serves.
 	Providers []string `protobuf:"bytes,2,rep,name=providers,proto3" json:"providers,omitempty"`
