@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keys"
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/mcast"
 )
 
 // What each key accepts: ParseConfig (on the text) and NewEngine (on a
@@ -21,12 +22,11 @@ const (
 
 var acceptExpect = fmt.Sprintf("must be an integer from 0 (off) to %d", MaxExpect)
 
-// broadcast is the limited broadcast address, which no key accepts.
-var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
-
-func validPort(n int) bool          { return n >= 1 && n <= 65535 }
-func validGroup(a netip.Addr) bool  { return a.Is4() && a.IsMulticast() }
-func validIfAddr(a netip.Addr) bool { return a.Is4() && !a.IsMulticast() && a != broadcast }
+func validPort(n int) bool         { return n >= 1 && n <= 65535 }
+func validGroup(a netip.Addr) bool { return a.Is4() && a.IsMulticast() }
+func validIfAddr(a netip.Addr) bool {
+	return a.Is4() && !a.IsMulticast() && a != mcast.LimitedBroadcast
+}
 
 // configKeys are the keys ParseConfig accepts, sorted.
 var configKeys = []string{

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keys"
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/mcast"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
@@ -372,8 +373,8 @@ func (c *Config) settings() []setting {
 // takes them, and whether one of them is not its family's default.
 func (c *Config) groups() (groups []string, differs bool) {
 	if c.BroadcastOnly {
-		if c.MulticastAddr == broadcast {
-			return []string{broadcast.String()}, true
+		if c.MulticastAddr == mcast.LimitedBroadcast {
+			return []string{mcast.LimitedBroadcast.String()}, true
 		}
 		return nil, false
 	}
@@ -393,8 +394,8 @@ func (c *Config) groups() (groups []string, differs bool) {
 // "broadcast to port 45892" ("broadcast to 255.255.255.255:45892").
 func (c *Config) Groups() string {
 	if c.BroadcastOnly {
-		if c.MulticastAddr == broadcast {
-			return "broadcast to " + netip.AddrPortFrom(broadcast, uint16(c.Port)).String()
+		if c.MulticastAddr == mcast.LimitedBroadcast {
+			return "broadcast to " + netip.AddrPortFrom(mcast.LimitedBroadcast, uint16(c.Port)).String()
 		}
 		return "broadcast to port " + strconv.Itoa(c.Port)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/mcast"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
@@ -148,7 +149,7 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 	if cfg.Family.has(false) {
 		e.group4 = cfg.MulticastAddr
 		if cfg.BroadcastOnly {
-			e.group4 = broadcast
+			e.group4 = mcast.LimitedBroadcast
 		}
 	}
 	if cfg.Family.has(true) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keys"
+	"github.com/mcgossip/go-discover-mcgossip/provider/internal/mcast"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
@@ -48,9 +49,6 @@ var (
 	acceptExpect = fmt.Sprintf("must be an integer from 0 (off) to %d", MaxExpect)
 )
 
-// broadcast is the limited broadcast address, which no key accepts.
-var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
-
 func validPort(n int) bool          { return n >= 1 && n <= 65535 }
 func validGroup4(a netip.Addr) bool { return a.Is4() && a.IsMulticast() }
 func validTTL(n int) bool           { return n >= 0 && n <= 255 }
@@ -76,7 +74,7 @@ func validIfAddr(a netip.Addr, f Family) bool {
 	case a.IsUnspecified():
 		return true
 	case a.Is4():
-		return f.has(false) && a != broadcast
+		return f.has(false) && a != mcast.LimitedBroadcast
 	}
 	return f.has(true) && !a.Is4In6() && !a.IsLinkLocalUnicast()
 }
@@ -280,17 +278,17 @@ func (c *Config) setFamilies(args map[string]string) error {
 	case !ok:
 		return nil
 	case c.BroadcastOnly:
-		if a, err := netip.ParseAddr(v); err != nil || a != broadcast {
+		if a, err := netip.ParseAddr(v); err != nil || a != mcast.LimitedBroadcast {
 			return invalid("multicast_addr", v, acceptBroadcastGroup)
 		}
-		c.MulticastAddr = broadcast
+		c.MulticastAddr = mcast.LimitedBroadcast
 		return nil
 	}
 	var got Family
 	for _, g := range strings.Split(v, ",") {
 		a, err := netip.ParseAddr(g)
 		switch {
-		case err == nil && a == broadcast:
+		case err == nil && a == mcast.LimitedBroadcast:
 			return invalid("multicast_addr", v, "255.255.255.255 is the broadcast address: set broadcast_only=true to broadcast")
 		case err == nil && validGroup4(a) && !got.has(false):
 			c.MulticastAddr, got = a, got|FamilyIPv4
@@ -328,7 +326,7 @@ const acceptAdvertise = `must be "ip", "ip:port" or ":port" with a unicast IP of
 // checkAdvertiseAddr says what is wrong with an (unmapped) advertised IP.
 // A loopback address would send every peer to itself.
 func checkAdvertiseAddr(a netip.Addr) error {
-	if a.Zone() != "" || a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || (a.Is6() && a.IsLinkLocalUnicast()) || a == broadcast {
+	if a.Zone() != "" || a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || (a.Is6() && a.IsLinkLocalUnicast()) || a == mcast.LimitedBroadcast {
 		return errors.New(acceptAdvertise + "; not loopback (each peer would reach itself), unspecified, multicast, broadcast or IPv6 link-local")
 	}
 	return nil

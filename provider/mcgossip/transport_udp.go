@@ -55,7 +55,7 @@ func newUDPTransport(cfg *Config, g *logs) (*udpTransport, error) {
 		switch {
 		case v6:
 			s.Group = cfg.MulticastAddr6
-		case cfg.BroadcastOnly && cfg.MulticastAddr != broadcast:
+		case cfg.BroadcastOnly && cfg.MulticastAddr != mcast.LimitedBroadcast:
 			s.Group = netip.Addr{} // each interface's broadcast address
 		}
 		if cfg.IfAddr.Is6() == v6 {

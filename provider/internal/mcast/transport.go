@@ -89,8 +89,8 @@ var (
 	ErrChooseInterface = errors.New("cannot choose the interface to broadcast on")
 )
 
-// ErrNoInterfaceUp is the error of Multicast when no interface is up, and
-// of MulticastOn when its interface is not up (or not the Transport's).
+// ErrNoInterfaceUp is the error of MulticastOn when its interface is not up
+// (or not the Transport's).
 var ErrNoInterfaceUp = errors.New("no interface is up")
 
 // Packet is one received datagram.
@@ -467,30 +467,6 @@ func (t *Transport) Start(h Handler, rejoined func(iface string)) {
 		go t.readLoop(t.upc, false, h)
 	}
 	go t.scanLoop(rejoined)
-}
-
-// Multicast sends b to the group (or broadcast) on every interface that
-// is up, from the unicast socket; with none up it returns
-// ErrNoInterfaceUp.
-func (t *Transport) Multicast(b []byte) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var errs []error
-	sent := false
-	for _, u := range t.ifs {
-		if !u.Up {
-			continue
-		}
-		if err := t.sendOn(b, u); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		sent = true
-	}
-	if !sent && len(errs) == 0 {
-		return ErrNoInterfaceUp
-	}
-	return errors.Join(errs...)
 }
 
 // MulticastOn sends b to the group (or broadcast) on the interface of the

@@ -1,6 +1,7 @@
 package mcast
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -49,6 +50,23 @@ func (c collector) wait(t *testing.T, d string) Packet {
 	}
 }
 
+// multicastAll sends b to the group (or broadcast) on every interface of
+// tr that is up; ErrNoInterfaceUp when none is.
+func multicastAll(tr *Transport, b []byte) error {
+	var errs []error
+	sent := false
+	for _, i := range tr.Interfaces() {
+		if i.Up {
+			errs = append(errs, tr.MulticastOn(b, i.Index))
+			sent = true
+		}
+	}
+	if !sent {
+		return ErrNoInterfaceUp
+	}
+	return errors.Join(errs...)
+}
+
 func open(t *testing.T, s Settings) (*Transport, collector) {
 	t.Helper()
 	tr, err := Open(s)
@@ -80,7 +98,7 @@ func TestTransportIPv6(t *testing.T) {
 			t.Fatalf("interfaces %+v, want mcs0 up with %v", ifs, ula)
 		}
 	}
-	if err := a.Multicast([]byte("six")); err != nil {
+	if err := multicastAll(a, []byte("six")); err != nil {
 		t.Fatal(err)
 	}
 	for name, c := range map[string]collector{"the sender": ca, "the other": cb} {
@@ -109,7 +127,7 @@ func TestTransportIPv6OtherGroup(t *testing.T) {
 	_, c := open(t, s)
 	s.Group = netip.MustParseAddr("ff02::115")
 	o, _ := open(t, s)
-	if err := o.Multicast([]byte("other group")); err != nil {
+	if err := multicastAll(o, []byte("other group")); err != nil {
 		t.Fatal(err)
 	}
 	s.Group, s.Port = testGroup6, port+1
@@ -189,7 +207,7 @@ func TestTransportBroadcast(t *testing.T) {
 			t.Fatalf("interfaces %+v, want mcb0 up with 10.79.0.1 and broadcast 10.79.0.255", ifs)
 		}
 	}
-	if err := a.Multicast([]byte("directed")); err != nil {
+	if err := multicastAll(a, []byte("directed")); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.MulticastOn([]byte("limited"), ifi.Index); err != nil {
