@@ -182,7 +182,10 @@
 //
 // The key id is public, so a host on the network can copy it into forged
 // datagrams and make every receiver try one AEAD open (about 300 ns) per
-// datagram before ErrAuth; rate limiting such sources is the engine's job.
+// datagram before ErrAuth. The codec cannot tell such a source from a
+// member, and the engine does not rate-limit sources either (a UDP source
+// is forged as cheaply): what bounds a flood is that cost, the engine's
+// capped tables and queues, and its receive buffers (README, Floods).
 //
 // # What the engine must still do
 //
