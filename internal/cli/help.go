@@ -8,7 +8,9 @@ import (
 // keysHint ends the help of the commands that take a config string.
 const keysHint = `
 The key=val arguments are the mcgossip provider's config string
-(provider=mcgossip may be left out); run '` + progName + ` help' for every key.
+(provider=mcgossip may be left out) or, for addrs and watch, with
+provider=libcluster first, the libcluster provider's;
+run '` + progName + ` help' for every key.
 `
 
 // commandHelp is each command's help: `<command> -h` and `help <command>`.
