@@ -164,7 +164,7 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		tr.close()
 		return nil, fmt.Errorf("discover-mcgossip: cannot make an instance id: %w", err)
 	}
-	e.table.watch(eventLog{g})
+	e.table.watch(newEventLog(g))
 	for _, w := range configWarnings(cfg) {
 		g.printf(levelWarn, "%s", w)
 	}
@@ -406,27 +406,3 @@ func (e *Engine) close(leave bool) error {
 	})
 	return e.closeErr
 }
-
-// eventLog is a watcher of the peer table that logs its changes (debug).
-type eventLog struct{ g *logs }
-
-func (l eventLog) peerEvent(ev Event) {
-	if !l.g.enabled(levelDebug) {
-		return
-	}
-	p := ev.Peer
-	attrs := fields("peer", p)
-	switch ev.Kind {
-	case EventJoin:
-		l.g.logf(levelDebug, attrs, "peer %s joined: %s", shortID(p.ID), peerText(p))
-	case EventUpdate:
-		l.g.logf(levelDebug, attrs, "peer %s now advertises %s", shortID(p.ID), peerText(p))
-	case EventLeave:
-		l.g.logf(levelDebug, attrs, "peer %s (%s) left", shortID(p.ID), peerText(p))
-	case EventExpire:
-		silent := ev.Time.Sub(p.LastSeen).Round(time.Millisecond)
-		l.g.logf(levelDebug, append(attrs, fields("silent_for", silent)...), "peer %s (%s) expired: silent for %v", shortID(p.ID), peerText(p), silent)
-	}
-}
-
-func (eventLog) tableClosed() {}
