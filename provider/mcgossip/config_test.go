@@ -231,8 +231,8 @@ func TestDefaultConfig(t *testing.T) {
 	c := mcgossip.DefaultConfig()
 	want := map[string]any{
 		"Port": 45892, "MulticastAddr": "230.1.1.251", "IfAddr": "0.0.0.0", "TTL": 1, "Announce": true,
-		"Interval": 5 * time.Second, "Timeout": 5 * time.Second, "Stable": 50 * time.Millisecond,
-		"Expect": 0, "AnswerJitter": 20 * time.Millisecond, "Cookie": "",
+		"Interval": 5 * time.Second, "Timeout": 5 * time.Second, "Stable": time.Duration(0),
+		"Expect": 0, "AnswerJitter": 2 * time.Millisecond, "Cookie": "",
 	}
 	got := map[string]any{
 		"Port": c.Port, "MulticastAddr": c.MulticastAddr.String(), "IfAddr": c.IfAddr.String(), "TTL": c.TTL,

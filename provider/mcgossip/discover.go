@@ -9,18 +9,6 @@ import (
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
-// maxEmptyGap is the longest pause between queries while a lookup has
-// found nobody yet.
-const maxEmptyGap = 500 * time.Millisecond
-
-// lossRounds is how many rounds that bring nobody new a lookup still asks
-// once it has seen loss (a peer whose first answer in the lookup is to a
-// query after the first: its earlier answers or the queries were lost). Without loss a
-// lookup stops after the first empty round; with 30% loss each way, one
-// exchange fails about half the time, and every further round halves the
-// share of the missing peers it leaves behind.
-const lossRounds = 2
-
 // DiscoverOption changes one lookup of Engine.Discover.
 type DiscoverOption func(*discoverOptions)
 
@@ -35,8 +23,10 @@ func WithTimeout(d time.Duration) DiscoverOption {
 	return func(o *discoverOptions) { o.timeout = d }
 }
 
-// WithStable sets how long no new peer must turn up before the lookup
-// returns (default Config.Stable).
+// WithStable makes the lookup return once no new peer has turned up for d
+// after its last round, instead of as soon as the answers show it has
+// every member (see Discover); 0, the default (Config.Stable), lets the
+// answers decide.
 func WithStable(d time.Duration) DiscoverOption {
 	return func(o *discoverOptions) { o.stable = d }
 }
@@ -48,16 +38,23 @@ func WithExpect(n int) DiscoverOption {
 }
 
 // Discover looks the group up, as Provider.Addrs does: it multicasts a
-// query and collects the answers (each peer answers after a random delay
-// of up to AnswerJitter, unicast). While a round of answers brings new
-// peers, it asks again (answers get lost), and once a peer answered a later
-// query but none before (so datagrams are being lost), it also asks again
-// after up to two rounds that brought nobody; it returns once no new peer
-// has turned up for the stable period after the last round's answer window, or
-// as soon as expect peers are known, or at the timeout with what it has.
-// With expect set, stable does not end the lookup: it waits for expect
-// peers or the timeout. While nobody (or fewer than expect) has answered,
-// it keeps asking, with growing pauses, until the timeout.
+// query and collects the answers, which each peer sends once, unicast,
+// after a random delay within the query's answer window (window.go: sized
+// from the number of peers expected, a few milliseconds for a small group,
+// 40 ms for 2000). Every answer reports the window used and how many live
+// members its sender knows. The lookup returns as soon as the peers that
+// answered are as many as the largest such count (one fewer for an engine
+// that announces, which responders may count, once the window has
+// passed). While a round of answers brings new peers but not yet everyone,
+// or once loss was seen, it asks again, naming in a seen filter the peers
+// that answered, so only the missing ones answer, within a window sized for
+// them; it returns when a round brings nobody new (after up to lossRounds
+// such rounds once loss was seen), with expect when expect peers are
+// known, and at the timeout at the latest. With stable set it returns
+// instead once no new peer has turned up for stable after its last round.
+// While nobody (or fewer than expect) has answered, it keeps asking, with
+// growing pauses, until the timeout. The decisions are roundPlan's
+// (rounds.go).
 //
 // The result holds the peers that answered this lookup's own queries (a
 // replayed datagram cannot answer a fresh query id) and the live peers that
@@ -75,6 +72,7 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 		o.timeout = e.cfg.Timeout
 	}
 	o.expect = max(o.expect, 0)
+	o.stable = max(o.stable, 0)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	if e.isClosed() {
@@ -90,69 +88,34 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 		e.pending.release(l.queryIDs(), e.now().Add(queryGrace))
 	}()
 
-	window := e.cfg.AnswerJitter + answerGrace
-	emptyGap := window
-	lastNew := start
-	roundNew := 0
-	emptyRounds := 0
-	sentAt := e.now()
-	if err := e.query(l); errors.Is(err, ErrClosed) {
+	plan := newRoundPlan(o, e.cfg.AnswerJitter, e.cfg.Announce, start)
+	st := l.take()
+	if err := e.query(l, plan, plan.firstWindow(st), st); errors.Is(err, ErrClosed) {
 		return nil, err
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		st := l.take()
-		if st.news > 0 {
-			roundNew += st.news
-			lastNew = st.lastNew
-		}
-		if o.expect > 0 && st.known >= o.expect {
-			break
-		}
+		st = l.take()
 		now := e.now()
-		windowEnd := sentAt.Add(window)
-		var next time.Time
-		switch {
-		case now.Before(windowEnd):
-			next = windowEnd
-		case roundNew > 0:
-			// New peers turned up: others' answers may have been lost.
-			roundNew, emptyRounds, sentAt = 0, 0, now
-			e.query(l)
-			continue
-		case st.known > 0 && o.expect == 0 && st.lossy && emptyRounds < lossRounds:
-			// An empty round on a lossy network: ask again.
-			emptyRounds++
-			sentAt = now
-			e.query(l)
-			continue
-		case st.known > 0 && o.expect == 0:
-			stableAt := lastNew.Add(o.stable)
-			if !now.Before(stableAt) {
-				return e.result(l, start), nil
+		what, at, w := plan.next(now, st, l.window(plan.round))
+		switch what {
+		case stepDone:
+			return e.result(l, start, st), nil
+		case stepAsk:
+			if err := e.query(l, plan, w, st); errors.Is(err, ErrClosed) {
+				return nil, err
 			}
-			next = stableAt
-		default:
-			// Nobody yet, or fewer than expected: keep asking, with
-			// growing pauses.
-			if at := sentAt.Add(emptyGap); now.Before(at) {
-				next = at
-				break
-			}
-			emptyGap = min(2*emptyGap, maxEmptyGap)
-			sentAt = now
-			e.query(l)
 			continue
 		}
-		timer.Reset(next.Sub(now))
+		timer.Reset(at.Sub(now))
 		select {
 		case <-timer.C:
 		case <-l.sig:
 		case <-e.done:
 			return nil, ErrClosed
 		case <-ctx.Done():
-			peers := e.result(l, start)
+			peers := e.result(l, start, l.take())
 			if err := ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
 				return peers, err
 			}
@@ -164,7 +127,6 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 			return peers, nil
 		}
 	}
-	return e.result(l, start), nil
 }
 
 // isClosed reports whether Close was called.
@@ -177,26 +139,29 @@ func (e *Engine) isClosed() bool {
 	}
 }
 
-// query multicasts a new query of lookup l, which asks the responders to
-// answer within the engine's AnswerJitter.
-func (e *Engine) query(l *lookup) error {
+// query multicasts a new query of lookup l that asks for the answer
+// window w (0: none, the responders decide) and names, after the first,
+// the peers that answered l already in its seen filter.
+func (e *Engine) query(l *lookup, plan *roundPlan, w time.Duration, st lookupState) error {
 	if e.isClosed() {
 		return ErrClosed
 	}
 	q := newQueryID()
 	e.pending.hold(q, l, l.addQuery(q))
-	var window time.Duration
-	if e.cfg.AnswerJitter >= time.Microsecond {
-		window = e.cfg.AnswerJitter
+	e.lookupQueried.Store(true)
+	var seen wire.SeenFilter
+	if plan.round > 0 {
+		seen = seenFilter(q, l.foundIDs())
 	}
-	return e.multicast(wire.TypeQuery, q, window)
+	plan.sent(e.now(), w, st)
+	return e.multicast(wire.TypeQuery, q, wireWindow(w), &seen)
 }
 
 // result returns the live peers, and logs the lookup.
-func (e *Engine) result(l *lookup, start time.Time) []Peer {
+func (e *Engine) result(l *lookup, start time.Time, st lookupState) []Peer {
 	out := e.table.list()
 	answered, queries := l.summary(out)
-	e.log.printf(levelDebug, "lookup found %d peers (%d answered its %d queries) in %v",
-		len(out), answered, queries, e.now().Sub(start).Round(time.Millisecond))
+	e.log.printf(levelDebug, "lookup found %d peers (%d answered its %d queries; the answers counted %d members) in %v",
+		len(out), answered, queries, st.members, e.now().Sub(start).Round(time.Millisecond))
 	return out
 }

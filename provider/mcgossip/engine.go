@@ -29,9 +29,6 @@ const (
 	rememberFor = 2*replayTimeWindow + 15*time.Second
 	// maxInstances bounds the replay store and the peer table.
 	maxInstances = 1 << 16
-	// answerGrace is added to AnswerJitter for the answer window of a
-	// query: the time to wait for answers before deciding on a new round.
-	answerGrace = 10 * time.Millisecond
 	// queryGrace is how long a query id stays valid for late answers after
 	// its lookup ended, or after a background or verification query.
 	queryGrace = 2 * time.Second
@@ -73,8 +70,11 @@ type Engine struct {
 	now   func() time.Time // the clock; tests move it
 
 	counter atomic.Uint64 // last counter sent
-	ctr     counters
-	mcheck  multicastCheck
+	// lookupQueried is set once a lookup has sent a query: its answers
+	// fill the table, so the start-up's background query is not needed.
+	lookupQueried atomic.Bool
+	ctr           counters
+	mcheck        multicastCheck
 
 	table   *peerTable
 	replay  *replayStore
@@ -160,8 +160,8 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		if cfg.Announce {
 			level = levelInfo
 		}
-		g.printf(level, "the kernel capped the receive buffers at %d KiB (asked for %d KiB); a flood overflows them sooner: raise net.core.rmem_max to %d to allow more",
-			got>>10, readBuffer>>10, readBuffer)
+		g.printf(level, "the kernel capped the receive buffers at %d KiB (asked for %d KiB): they hold about %d answers of a lookup (a group of %d needs %d KiB), and a flood overflows them sooner: raise net.core.rmem_max to %d to allow more",
+			got>>10, readBuffer>>10, got/answerTruesize, maxGroup, maxGroup*answerTruesize>>10, readBuffer)
 	}
 	tr.start(e.handle, func(string) {
 		select {
@@ -233,9 +233,13 @@ func (e *Engine) run() {
 	for {
 		now = e.now()
 		if e.cfg.Announce && !now.Before(nextAnnounce) {
-			e.multicast(wire.TypeAnnounce, wire.QueryID{}, 0)
-			if burst == 0 {
-				// Learn the group at once rather than by heartbeats.
+			e.multicast(wire.TypeAnnounce, wire.QueryID{}, 0, nil)
+			if burst == 1 && !e.lookupQueried.Load() {
+				// Learn the group at once rather than by heartbeats, with
+				// the second announce (100-200 ms after the start): an
+				// engine started for a lookup (Provider.Addrs) has asked
+				// by then, and a second query would bring every answer
+				// twice.
 				e.backgroundQuery(now)
 			}
 			nextAnnounce = now.Add(jitter(e.cfg.Interval))
@@ -367,8 +371,8 @@ func (e *Engine) close(leave bool) error {
 		if leave && e.cfg.Announce {
 			// Twice: a lost leave only delays the peers' forgetting by a few
 			// intervals, but it is cheap to avoid.
-			e.multicast(wire.TypeLeave, wire.QueryID{}, 0)
-			e.multicast(wire.TypeLeave, wire.QueryID{}, 0)
+			e.multicast(wire.TypeLeave, wire.QueryID{}, 0, nil)
+			e.multicast(wire.TypeLeave, wire.QueryID{}, 0, nil)
 		}
 		e.closeErr = e.tr.close()
 		e.table.close()

@@ -47,7 +47,12 @@ type lookup struct {
 	// lossy: a peer's first answer in this lookup was to a query after
 	// the first, so datagrams are being lost.
 	lossy bool
-	sig   chan struct{}
+	// members is the most live members an answer reported (its sender
+	// included); windows[r-1] the largest window an answer to round r
+	// reported having used.
+	members int
+	windows []time.Duration
+	sig     chan struct{}
 }
 
 // lookupState is what a lookup has learnt since it last looked.
@@ -55,6 +60,9 @@ type lookupState struct {
 	known, news int
 	lastNew     time.Time
 	lossy       bool
+	// found is how many peers answered the lookup's queries; members the
+	// most live members an answer reported.
+	found, members int
 }
 
 func (l *lookup) peerEvent(ev Event) {
@@ -83,16 +91,24 @@ func (l *lookup) peerEvent(ev Event) {
 
 func (l *lookup) tableClosed() { l.signal() }
 
-func (l *lookup) answered(id wire.InstanceID, round int) {
+func (l *lookup) answered(id wire.InstanceID, round int, window time.Duration, members int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, ok := l.found[id]; !ok && round > 1 {
+	l.members = max(l.members, members)
+	if round >= 1 && round <= len(l.windows) {
+		l.windows[round-1] = max(l.windows[round-1], window)
+	}
+	if _, ok := l.found[id]; ok {
+		return
+	}
+	if round > 1 {
 		// The peer's first answer in this lookup is to a later query: its
 		// earlier answers, or the queries, were lost. (A late answer to
 		// the first query is no loss.)
 		l.lossy = true
 	}
 	l.found[id] = struct{}{}
+	l.signal() // the lookup may now know it has everyone
 }
 
 // signal wakes the lookup without blocking.
@@ -108,7 +124,30 @@ func (l *lookup) addQuery(q wire.QueryID) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.queries = append(l.queries, q)
+	l.windows = append(l.windows, 0)
 	return len(l.queries)
+}
+
+// window returns the largest window the answers to round r reported, 0
+// for none yet.
+func (l *lookup) window(r int) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r < 1 || r > len(l.windows) {
+		return 0
+	}
+	return l.windows[r-1]
+}
+
+// foundIDs returns the ids of the peers that answered the lookup.
+func (l *lookup) foundIDs() []wire.InstanceID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]wire.InstanceID, 0, len(l.found))
+	for id := range l.found {
+		out = append(out, id)
+	}
+	return out
 }
 
 // queryIDs returns the lookup's query ids.
@@ -122,7 +161,8 @@ func (l *lookup) queryIDs() []wire.QueryID {
 func (l *lookup) take() lookupState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := lookupState{known: l.alive, news: l.news, lastNew: l.lastNew, lossy: l.lossy}
+	st := lookupState{known: l.alive, news: l.news, lastNew: l.lastNew, lossy: l.lossy,
+		found: len(l.found), members: l.members}
 	l.news = 0
 	return st
 }

@@ -117,7 +117,7 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 			}
 		}
 		if pq.owner != nil {
-			pq.owner.answered(m.Instance, pq.round)
+			pq.owner.answered(m.Instance, pq.round, m.Window, int(min(m.Members, maxInstances)))
 		}
 	case wire.TypeQuery:
 		if !e.cfg.Announce {
@@ -127,7 +127,7 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 			e.ctr.silenced.Add(1)
 			return dropNone
 		}
-		earlier, r := e.answers.schedule(m.Query, m.Window, ep, via, now)
+		earlier, r := e.answers.schedule(m.Query, m.Window, e.table.len()+1, ep, via, now)
 		if earlier {
 			e.wakeLoop()
 		}

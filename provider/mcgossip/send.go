@@ -67,8 +67,8 @@ func (e *Engine) replyEndpoint(via arrival) (netip.AddrPort, bool) {
 
 // multicast sends a message of type t to the group on every interface that
 // is up, sealed for each with that interface's endpoint (a leave carries
-// none). window goes into a query (0: none).
-func (e *Engine) multicast(t wire.Type, q wire.QueryID, window time.Duration) error {
+// none). window and seen go into a query (0 and nil: none).
+func (e *Engine) multicast(t wire.Type, q wire.QueryID, window time.Duration, seen *wire.SeenFilter) error {
 	now := e.now()
 	if e.mcheck.sending(now) {
 		e.wakeLoop() // the loop arms the check that our multicast loops back
@@ -81,6 +81,9 @@ func (e *Engine) multicast(t wire.Type, q wire.QueryID, window time.Duration) er
 		}
 		m := e.message(t, q, now)
 		m.Window = window
+		if seen != nil {
+			m.Seen = *seen
+		}
 		if t != wire.TypeLeave {
 			ep, ok := e.endpoint(ifc.addr)
 			if !ok {
@@ -180,6 +183,6 @@ func newQueryID() wire.QueryID {
 func (e *Engine) backgroundQuery(now time.Time) {
 	q := newQueryID()
 	if ok, _ := e.pending.expiring(q, now.Add(queryGrace)); ok {
-		e.multicast(wire.TypeQuery, q, 0)
+		e.multicast(wire.TypeQuery, q, 0, nil)
 	}
 }

@@ -1,0 +1,208 @@
+package mcgossip_test
+
+import (
+	"bytes"
+	"context"
+	"log"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
+)
+
+// Socket-free tests of how lookups scale: the answer window, the end
+// condition, the seen filter of repeated queries, the receive buffer.
+
+// queryLog records the queries one engine multicasts on a MemNet, opened.
+type queryLog struct {
+	mu   sync.Mutex
+	kr   *wire.Keyring
+	from netip.AddrPort
+	qs   []wire.Message
+}
+
+func (r *queryLog) tap(d mcgossip.Datagram) {
+	if !d.Multicast || d.Src != r.from {
+		return
+	}
+	var m wire.Message
+	if wire.Open(r.kr, d.Data, &m) != nil || m.Type != wire.TypeQuery {
+		return
+	}
+	m.Seen = m.Seen.Clone()
+	r.mu.Lock()
+	r.qs = append(r.qs, m)
+	r.mu.Unlock()
+}
+
+func (r *queryLog) all() []wire.Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]wire.Message(nil), r.qs...)
+}
+
+// settledGroup starts k responders on n and returns once each knows the
+// others, so each answers with members k.
+func settledGroup(t *testing.T, n *mcgossip.MemNet, k int) []*mcgossip.Engine {
+	t.Helper()
+	var rs []*mcgossip.Engine
+	for range k {
+		rs = append(rs, startMem(t, n, memConfig(true)))
+	}
+	for _, r := range rs {
+		if _, err := r.Discover(context.Background(), mcgossip.WithExpect(k-1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rs
+}
+
+// TestMemLookupEndsOnMembers: without loss a lookup sends one query and
+// returns once every member the answers count has answered, without
+// waiting for a quiet period; every answer tells the window used and the
+// members.
+func TestMemLookupEndsOnMembers(t *testing.T) {
+	checkNoLeak(t)
+	n := mcgossip.NewMemNet()
+	settledGroup(t, n, 10)
+	obs := startMem(t, n, memConfig(false))
+	ql := &queryLog{kr: obs.Keyring(), from: n.Addr(obs)}
+	var answers struct {
+		sync.Mutex
+		windows, members []uint32
+	}
+	n.Tap(func(d mcgossip.Datagram) {
+		ql.tap(d)
+		var m wire.Message
+		if d.Dst == n.Addr(obs) && wire.Open(obs.Keyring(), d.Data, &m) == nil && m.Type == wire.TypeAnswer {
+			answers.Lock()
+			answers.windows = append(answers.windows, uint32(m.Window/time.Microsecond))
+			answers.members = append(answers.members, m.Members)
+			answers.Unlock()
+		}
+	})
+	peers, err := obs.Discover(context.Background(), mcgossip.WithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(peers) != 10 {
+		t.Fatalf("found %d peers, want 10", len(peers))
+	}
+	qs := ql.all()
+	if len(qs) != 1 {
+		t.Errorf("sent %d queries without loss, want 1", len(qs))
+	}
+	if qs[0].Window != 0 {
+		t.Errorf("a cold lookup asked for window %v, want none (the responders size it)", qs[0].Window)
+	}
+	answers.Lock()
+	defer answers.Unlock()
+	for i, w := range answers.windows {
+		// 10 members: the floor (memConfig's AnswerJitter).
+		if time.Duration(w)*time.Microsecond != memConfig(false).AnswerJitter || answers.members[i] != 10 {
+			t.Errorf("answer %d: window %d µs, members %d; want %v and 10", i, w, answers.members[i], memConfig(false).AnswerJitter)
+		}
+	}
+}
+
+// TestMemSeenFilterReask: answers lost in the first round are asked for
+// again with a query whose seen filter holds every peer that answered, so
+// only the missing ones answer, within a window sized for them.
+func TestMemSeenFilterReask(t *testing.T) {
+	checkNoLeak(t)
+	n := mcgossip.NewMemNet()
+	rs := settledGroup(t, n, 20)
+	obs := startMem(t, n, memConfig(false))
+	lost := map[netip.AddrPort]bool{}
+	for _, r := range rs[:5] {
+		lost[n.Addr(r)] = true
+	}
+	// The first answer of each of the first five responders is lost.
+	var mu sync.Mutex
+	ql := &queryLog{kr: obs.Keyring(), from: n.Addr(obs)}
+	n.Tap(ql.tap)
+	n.Drop(func(d mcgossip.Datagram, to netip.AddrPort) bool {
+		if d.Multicast || to != n.Addr(obs) {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if lost[d.Src] {
+			delete(lost, d.Src)
+			return true
+		}
+		return false
+	})
+	silenced := func() (s uint64) {
+		for _, r := range rs {
+			s += r.Stats().Silenced
+		}
+		return s
+	}
+	before := silenced()
+	peers, err := obs.Discover(context.Background(), mcgossip.WithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(peers) != 20 {
+		t.Fatalf("found %d peers, want 20", len(peers))
+	}
+	qs := ql.all()
+	if len(qs) < 2 {
+		t.Fatalf("sent %d queries, want a second for the 5 lost answers", len(qs))
+	}
+	q2 := qs[1]
+	if q2.Seen.Bits() == 0 {
+		t.Fatal("the second query has no seen filter")
+	}
+	for _, r := range rs[5:] {
+		if !q2.Seen.Has(q2.Query, r.ID()) {
+			t.Errorf("the second query's filter lacks responder %v, which answered the first", r.ID())
+		}
+	}
+	if q2.Window != memConfig(false).AnswerJitter {
+		t.Errorf("the second query asked for %v, want %v (5 missing: the floor)", q2.Window, memConfig(false).AnswerJitter)
+	}
+	if got := silenced() - before; got < 15 {
+		t.Errorf("%d answers silenced by the filter, want at least 15", got)
+	}
+}
+
+// TestMemReadBufferCapped: an engine whose receive buffer the kernel
+// capped says so, naming the sysctl that allows more.
+func TestMemReadBufferCapped(t *testing.T) {
+	n := mcgossip.NewMemNet()
+	n.SetReadBuffer(416 << 10)
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	l := log.New(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(b)
+	}), "", 0)
+	e, err := mcgossip.NewMemEngine(n, memConfig(true), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	_, asked := e.ReadBuffer()
+	for _, want := range []string{"capped the receive buffers at 416 KiB", "net.core.rmem_max", "answers"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if asked < 2000*1280/2 {
+		t.Errorf("the sockets ask for %d bytes, less than 2000 answers need", asked)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
