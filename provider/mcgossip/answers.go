@@ -11,8 +11,12 @@ import (
 
 // Bounds of the answerer.
 const (
-	// maxAnswerBacklog bounds the answers waiting for their random delay.
-	maxAnswerBacklog = 1024
+	// maxAnswerBacklog bounds the answers waiting for their random delay:
+	// twice the largest group, whose members all start at once (each
+	// sends a background query at start-up, and a member's loop may lag
+	// behind its readers on a busy machine; at 1024, 2000 members starting
+	// together in the benchmark's lab left tables short for minutes).
+	maxAnswerBacklog = 2 * maxGroup
 	// maxAnswered bounds the query ids remembered as answered: about 900
 	// queries a second for rememberFor.
 	maxAnswered = 1 << 16

@@ -88,6 +88,10 @@ type Config struct {
 	// rescan is the interface polling period where rtnetlink cannot
 	// report changes; 0 means mcast.DefaultRescan. Tests change it.
 	rescan time.Duration
+	// lookupFirst holds the engine's first announce until its first
+	// lookup ends (at most maxAnnounceHold): Provider.Addrs starts an
+	// engine to look the group up at once.
+	lookupFirst bool
 }
 
 // Defaults (see the Config fields for why).

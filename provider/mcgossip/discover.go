@@ -42,19 +42,19 @@ func WithExpect(n int) DiscoverOption {
 // after a random delay within the query's answer window (window.go: sized
 // from the number of peers expected, a few milliseconds for a small group,
 // 40 ms for 2000). Every answer reports the window used and how many live
-// members its sender knows. The lookup returns as soon as the peers that
-// answered are as many as the largest such count (one fewer for an engine
-// that announces, which responders may count, once the window has
-// passed). While a round of answers brings new peers but not yet everyone,
-// or once loss was seen, it asks again, naming in a seen filter the peers
-// that answered, so only the missing ones answer, within a window sized for
-// them; it returns when a round brings nobody new (after up to lossRounds
-// such rounds once loss was seen), with expect when expect peers are
-// known, and at the timeout at the latest. With stable set it returns
-// instead once no new peer has turned up for stable after its last round.
-// While nobody (or fewer than expect) has answered, it keeps asking, with
-// growing pauses, until the timeout. The decisions are roundPlan's
-// (rounds.go).
+// members its sender knows. The lookup asks in rounds, as roundPlan
+// (rounds.go) decides: it returns as soon as the peers that answered are
+// as many as the largest such count, while no loss was seen; otherwise
+// when a round ends (its window, a grace and the lateness its answers
+// showed) it asks again while members are missing, naming in a seen filter
+// the peers that answered, so only the missing ones answer, within a
+// window sized for them; it returns once a round brings nobody new (after
+// a second such round while a counted member is missing, up to lossRounds
+// once loss was seen), with expect as soon as expect peers are known, and
+// at the timeout at the latest. With stable set it returns instead once no
+// new peer has turned up for stable after its last round. While nobody
+// (or fewer than expect) has answered, it keeps asking, with growing
+// pauses, until the timeout.
 //
 // The result holds the peers that answered this lookup's own queries (a
 // replayed datagram cannot answer a fresh query id) and the live peers that
@@ -86,9 +86,10 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 	defer func() {
 		e.table.unwatch(l)
 		e.pending.release(l.queryIDs(), e.now().Add(queryGrace))
+		e.releaseAnnounce()
 	}()
 
-	plan := newRoundPlan(o, e.cfg.AnswerJitter, e.cfg.Announce, start)
+	plan := newRoundPlan(o, e.cfg.AnswerJitter, start)
 	st := l.take()
 	if err := e.query(l, plan, plan.firstWindow(st), st); errors.Is(err, ErrClosed) {
 		return nil, err
@@ -147,7 +148,7 @@ func (e *Engine) query(l *lookup, plan *roundPlan, w time.Duration, st lookupSta
 		return ErrClosed
 	}
 	q := newQueryID()
-	e.pending.hold(q, l, l.addQuery(q))
+	e.pending.hold(q, l, l.addQuery(q, e.now()))
 	e.lookupQueried.Store(true)
 	var seen wire.SeenFilter
 	if plan.round > 0 {

@@ -48,11 +48,19 @@ type lookup struct {
 	// the first, so datagrams are being lost.
 	lossy bool
 	// members is the most live members an answer reported (its sender
-	// included); windows[r-1] the largest window an answer to round r
-	// reported having used.
+	// included); rounds[r-1] what the answers to round r tell.
 	members int
-	windows []time.Duration
+	rounds  []roundAnswers
 	sig     chan struct{}
+}
+
+// roundAnswers is what the answers to one query of a lookup tell.
+type roundAnswers struct {
+	sent time.Time // when the query was sent
+	// window is the largest window an answer reported having used, late
+	// the most an answer came after the end of its window (from sent).
+	window, late time.Duration
+	answers      int
 }
 
 // lookupState is what a lookup has learnt since it last looked.
@@ -63,6 +71,10 @@ type lookupState struct {
 	// found is how many peers answered the lookup's queries; members the
 	// most live members an answer reported.
 	found, members int
+	// late is how late the answers of the latest round that had any came
+	// after the end of their window: the lookup's measure of its network's
+	// and its responders' delays.
+	late time.Duration
 }
 
 func (l *lookup) peerEvent(ev Event) {
@@ -91,12 +103,15 @@ func (l *lookup) peerEvent(ev Event) {
 
 func (l *lookup) tableClosed() { l.signal() }
 
-func (l *lookup) answered(id wire.InstanceID, round int, window time.Duration, members int) {
+func (l *lookup) answered(id wire.InstanceID, round int, window time.Duration, members int, at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.members = max(l.members, members)
-	if round >= 1 && round <= len(l.windows) {
-		l.windows[round-1] = max(l.windows[round-1], window)
+	if round >= 1 && round <= len(l.rounds) {
+		r := &l.rounds[round-1]
+		r.window = max(r.window, window)
+		r.late = max(r.late, at.Sub(r.sent)-window)
+		r.answers++
 	}
 	if _, ok := l.found[id]; ok {
 		return
@@ -119,12 +134,12 @@ func (l *lookup) signal() {
 	}
 }
 
-// addQuery records query q and returns its round, from 1.
-func (l *lookup) addQuery(q wire.QueryID) int {
+// addQuery records query q, sent at now, and returns its round, from 1.
+func (l *lookup) addQuery(q wire.QueryID, now time.Time) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.queries = append(l.queries, q)
-	l.windows = append(l.windows, 0)
+	l.rounds = append(l.rounds, roundAnswers{sent: now})
 	return len(l.queries)
 }
 
@@ -133,10 +148,10 @@ func (l *lookup) addQuery(q wire.QueryID) int {
 func (l *lookup) window(r int) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if r < 1 || r > len(l.windows) {
+	if r < 1 || r > len(l.rounds) {
 		return 0
 	}
-	return l.windows[r-1]
+	return l.rounds[r-1].window
 }
 
 // foundIDs returns the ids of the peers that answered the lookup.
@@ -163,6 +178,12 @@ func (l *lookup) take() lookupState {
 	defer l.mu.Unlock()
 	st := lookupState{known: l.alive, news: l.news, lastNew: l.lastNew, lossy: l.lossy,
 		found: len(l.found), members: l.members}
+	for i := len(l.rounds) - 1; i >= 0; i-- {
+		if l.rounds[i].answers > 0 {
+			st.late = max(l.rounds[i].late, 0)
+			break
+		}
+	}
 	l.news = 0
 	return st
 }

@@ -30,9 +30,10 @@ type pendingQuery struct {
 
 // answerSink is told about the answers to the queries of a running lookup:
 // who answered which round, with the window it used and the members it
-// knows. answered must not block and must not call the registry.
+// knows, and when the answer came. answered must not block and must not
+// call the registry.
 type answerSink interface {
-	answered(id wire.InstanceID, round int, window time.Duration, members int)
+	answered(id wire.InstanceID, round int, window time.Duration, members int, at time.Time)
 }
 
 // maxPending bounds the query ids that may wait for answers without a

@@ -117,7 +117,7 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 			}
 		}
 		if pq.owner != nil {
-			pq.owner.answered(m.Instance, pq.round, m.Window, int(min(m.Members, maxInstances)))
+			pq.owner.answered(m.Instance, pq.round, m.Window, int(min(m.Members, maxInstances)), now)
 		}
 	case wire.TypeQuery:
 		if !e.cfg.Announce {

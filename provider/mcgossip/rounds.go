@@ -12,7 +12,12 @@ const (
 	// the two one-way latencies of a LAN and a scheduler's delay. A
 	// window's own length is added in part (window/8): answers late by a
 	// few milliseconds come from responders that a burst of work held up,
-	// and more of them the longer the window.
+	// and more of them the longer the window. So is how late the answers
+	// of the last round that had any came after their window (lookupState
+	// late): where the responders are slow to answer (in the benchmark's
+	// lab 1000 of them share two cores, and answers come up to ~100 ms
+	// after their window), a round that ended at 5 ms would look empty,
+	// and a lookup without loss would end with the late answers missing.
 	answerGrace = 5 * time.Millisecond
 	// firstGap is the pause before a lookup asks again while nobody has
 	// answered; it grows by half each time up to maxEmptyGap. With 30% loss
@@ -50,9 +55,11 @@ const (
 // With the default (stable 0, expect 0) the lookup ends as soon as it can
 // know that it has everyone: once the peers that answered are at least the
 // members an answer reported (a responder counts the live members it
-// knows, itself included; the largest count is taken, views differ). A
-// querier that announces may be counted by responders that know it, so
-// one fewer will do once the round's window has passed. Otherwise it asks
+// knows, itself included; the largest count is taken, views differ), as
+// long as no loss was seen. A querier that announces may be counted by
+// responders that know it; it is not trusted to be the one missing (under
+// loss the counts fall short too), so such a lookup ends by the rounds,
+// one empty round later. Otherwise it asks
 // again when a round ends while its answers brought someone new (answers
 // get lost), or, once loss was seen, up to lossRounds rounds that brought
 // nobody, and ends when a round ends with none of that. stable set ends it
@@ -62,7 +69,6 @@ type roundPlan struct {
 	floor  time.Duration // Config.AnswerJitter: the smallest window
 	stable time.Duration // 0: the answers decide
 	expect int
-	self   bool // this engine announces, so responders may count it
 
 	round   int           // queries sent
 	sentAt  time.Time     // when the last one was
@@ -80,8 +86,8 @@ type roundPlan struct {
 }
 
 // newRoundPlan returns the plan of a lookup that starts at start.
-func newRoundPlan(o discoverOptions, floor time.Duration, self bool, start time.Time) *roundPlan {
-	return &roundPlan{floor: floor, stable: o.stable, expect: o.expect, self: self,
+func newRoundPlan(o discoverOptions, floor time.Duration, start time.Time) *roundPlan {
+	return &roundPlan{floor: floor, stable: o.stable, expect: o.expect,
 		gap: max(firstGap, floor+answerGrace), lastNew: start}
 }
 
@@ -118,14 +124,18 @@ func (p *roundPlan) next(now time.Time, st lookupState, reported time.Duration) 
 	switch {
 	case p.expect > 0 && st.known >= p.expect:
 		return stepDone, now, 0
-	case p.expect == 0 && p.stable == 0 && !p.stale && st.members > 1 && st.found >= st.members:
+	case p.expect == 0 && p.stable == 0 && !p.stale && !st.lossy && st.members > 1 && st.found >= st.members:
 		// Everyone the responders count answered. Not before the last of
 		// that many answers spread evenly over the window is due
 		// (window·m/(m+1)): by then, if the counts are short because the
 		// group has just started, more answers than the counts have come
 		// (stale). A member none of the others knows yet, whose own
 		// answer (with its own count) is late, is missed with probability
-		// about 1/(m+1). A count of 1 never ends a lookup: a member that
+		// about 1/(m+1). Once loss was seen the counts no longer end the
+		// lookup either: members whose heartbeats get lost expire from
+		// their peers' tables (at 30% loss each way a peer is missing from
+		// a table 13% of the time, 0.51³), so the counts fall short; an
+		// empty round ends it then. A count of 1 never ends a lookup: a member that
 		// knows no peer has most often just started (a group that boots
 		// together, where the other answers may be lost); a lone peer is
 		// found by the rounds instead (two, about 15 ms).
@@ -144,12 +154,16 @@ func (p *roundPlan) next(now time.Time, st lookupState, reported time.Duration) 
 		p.gap = min(p.gap*3/2, maxEmptyGap)
 		return stepAsk, now, p.again(st)
 	}
-	end := p.sentAt.Add(win + answerGrace + win/8)
+	end := p.sentAt.Add(win + answerGrace + win/8 + st.late)
 	if now.Before(end) {
 		return stepWait, end, 0
 	}
 	news := st.found > p.foundAtAsk
 	missing := st.members == 0 || st.found < st.members
+	// Far fewer found than counted is loss too, even before a peer
+	// answered a later query: a count may be one or two too high (a
+	// member that is gone, still in its peers' tables), not 1% of it.
+	short := st.members-st.found > max(1, st.members/100)
 	switch {
 	case p.expect > 0:
 		// Fewer than expect: ask at once after news, else after a pause
@@ -161,12 +175,15 @@ func (p *roundPlan) next(now time.Time, st lookupState, reported time.Duration) 
 			p.gap = min(p.gap*3/2, maxEmptyGap)
 		}
 		return stepAsk, now, p.again(st)
-	case p.stable == 0 && p.self && !p.stale && st.found >= st.members-1:
-		return stepDone, now, 0 // the one missing is likely this engine
 	case news:
 		p.emptyRounds = 0
 		return stepAsk, now, p.again(st)
-	case st.lossy && missing && p.emptyRounds < lossRounds:
+	case (st.lossy && missing || short) && p.emptyRounds < lossRounds,
+		missing && st.members > 0 && p.emptyRounds < 1:
+		// Without loss seen, one empty round more while a member the
+		// counts name is missing: its answer may have been dropped by a
+		// full buffer, come late, or been silenced by the seen filter's
+		// false positive; a member that is gone costs one short round.
 		p.emptyRounds++
 		return stepAsk, now, p.again(st)
 	case p.stable > 0:

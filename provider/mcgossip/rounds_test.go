@@ -52,10 +52,10 @@ type planner struct {
 	asks []time.Duration
 }
 
-func newPlanner(t *testing.T, o discoverOptions, self bool, known int) *planner {
+func newPlanner(t *testing.T, o discoverOptions, known int) *planner {
 	now := time.Unix(1_700_000_000, 0)
 	pl := &planner{t: t, now: now, st: lookupState{known: known}}
-	pl.p = newRoundPlan(o, 2*time.Millisecond, self, now)
+	pl.p = newRoundPlan(o, 2*time.Millisecond, now)
 	w := pl.p.firstWindow(pl.st)
 	pl.p.sent(now, w, pl.st)
 	pl.asks = append(pl.asks, w)
@@ -88,7 +88,7 @@ func (pl *planner) answer(n, members int) {
 func TestRoundsEndWhenAllAnswered(t *testing.T) {
 	// A cold observer: the first query asks for no window; it ends the
 	// moment the answers match the members they report.
-	pl := newPlanner(t, discoverOptions{}, false, 0)
+	pl := newPlanner(t, discoverOptions{}, 0)
 	if pl.asks[0] != 0 {
 		t.Fatalf("a cold lookup asked for window %v, want none", pl.asks[0])
 	}
@@ -105,34 +105,35 @@ func TestRoundsEndWhenAllAnswered(t *testing.T) {
 	}
 
 	// A warm lookup asks for a window sized from its table.
-	pl = newPlanner(t, discoverOptions{}, false, 1000)
+	pl = newPlanner(t, discoverOptions{}, 1000)
 	if pl.asks[0] != 20*time.Millisecond {
 		t.Errorf("a lookup that knows 1000 peers asked for %v, want 20ms", pl.asks[0])
 	}
 }
 
-func TestRoundsAnnouncingQuerier(t *testing.T) {
-	// Responders that know this engine count it: one fewer ends the
-	// lookup, but only once the round's window has passed.
-	pl := newPlanner(t, discoverOptions{}, true, 0)
+func TestRoundsOneShort(t *testing.T) {
+	// 9 of 10: the missing one may be this engine (responders that know
+	// it count it) or a lost answer; the lookup asks again, and two empty
+	// rounds end it.
+	pl := newPlanner(t, discoverOptions{}, 0)
 	pl.answer(9, 10)
 	if what, _ := pl.step(time.Millisecond, 2*time.Millisecond); what != stepWait {
 		t.Fatalf("9 of 10 inside the window: %v, want wait", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 2*time.Millisecond); what != stepDone {
-		t.Fatalf("9 of 10 after the window: %v, want done", what)
-	}
-	// An observer asks again for the missing one instead.
-	pl = newPlanner(t, discoverOptions{}, false, 0)
-	pl.answer(9, 10)
 	if what, _ := pl.step(10*time.Millisecond, 2*time.Millisecond); what != stepAsk {
-		t.Fatalf("observer, 9 of 10 after the window: %v, want ask", what)
+		t.Fatalf("9 of 10 after the window: %v, want ask", what)
+	}
+	if what, _ := pl.step(10*time.Millisecond, 0); what != stepAsk {
+		t.Fatalf("9 of 10, an empty round: %v, want one more", what)
+	}
+	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
+		t.Fatalf("9 of 10, two empty rounds: %v, want done", what)
 	}
 }
 
 func TestRoundsAskAgainForTheMissing(t *testing.T) {
 	// 2000 members; the first round (40 ms window) brings 1500.
-	pl := newPlanner(t, discoverOptions{}, false, 0)
+	pl := newPlanner(t, discoverOptions{}, 0)
 	pl.answer(1500, 2000)
 	const w1 = 40 * time.Millisecond
 	if what, _ := pl.step(20*time.Millisecond, w1); what != stepWait {
@@ -144,13 +145,25 @@ func TestRoundsAskAgainForTheMissing(t *testing.T) {
 	if got := pl.asks[1]; got != 10*time.Millisecond {
 		t.Errorf("the second query asked for %v, want 10ms (500 missing)", got)
 	}
-	// No loss: the round brings nobody; the count was off (a member that
-	// is gone, still in its peers' tables). One empty round ends it.
+	// The round brings nobody, but 500 of 2000 missing is loss: ask on.
+	if what, _ := pl.step(30*time.Millisecond, 0); what != stepAsk {
+		t.Fatalf("an empty round, 500 of 2000 missing: %v, want ask", what)
+	}
+	pl.answer(498, 2000)
+	if what, _ := pl.step(30*time.Millisecond, 0); what != stepAsk {
+		t.Fatalf("a round with news: %v, want ask", what)
+	}
+	// Two of 2000 missing and no loss seen: the count may be off (members
+	// that are gone, still in their peers' tables), or an answer late or
+	// silenced by a false positive. A second empty round ends it.
+	if what, _ := pl.step(30*time.Millisecond, 0); what != stepAsk {
+		t.Fatalf("an empty round, 2 of 2000 missing, no loss: %v, want one more", what)
+	}
 	if what, _ := pl.step(30*time.Millisecond, 0); what != stepDone {
-		t.Fatalf("an empty round without loss: %v, want done", what)
+		t.Fatalf("a second empty round, 2 of 2000 missing, no loss: %v, want done", what)
 	}
 	// A re-ask never asks for more than the first window did.
-	pl = newPlanner(t, discoverOptions{}, false, 0)
+	pl = newPlanner(t, discoverOptions{}, 0)
 	pl.answer(1, 5000)
 	pl.step(10*time.Millisecond, 2*time.Millisecond)
 	if got := pl.asks[1]; got != 2*time.Millisecond {
@@ -161,7 +174,7 @@ func TestRoundsAskAgainForTheMissing(t *testing.T) {
 func TestRoundsUnderLoss(t *testing.T) {
 	// Loss seen: empty rounds go on, up to lossRounds, while members are
 	// missing; then the lookup ends with what it has.
-	pl := newPlanner(t, discoverOptions{}, false, 0)
+	pl := newPlanner(t, discoverOptions{}, 0)
 	pl.answer(40, 50)
 	pl.step(10*time.Millisecond, 2*time.Millisecond) // ask: 10 missing
 	pl.answer(8, 50)
@@ -183,17 +196,23 @@ func TestRoundsUnderLoss(t *testing.T) {
 	if got := len(pl.asks); got != 3+lossRounds {
 		t.Errorf("sent %d queries, want %d", got, 3+lossRounds)
 	}
-	// A found member resets the count of empty rounds; everyone found ends
-	// it at once.
-	pl = newPlanner(t, discoverOptions{}, false, 0)
+	// A found member resets the count of empty rounds; with everyone
+	// found, the next empty round ends it.
+	pl = newPlanner(t, discoverOptions{}, 0)
 	pl.answer(49, 50)
 	pl.st.lossy = true
 	for range 5 {
 		pl.step(10*time.Millisecond, 2*time.Millisecond)
 	}
 	pl.answer(1, 50)
-	if what, _ := pl.step(3*time.Millisecond, 0); what != stepDone {
-		t.Fatalf("50 of 50 under loss: %v, want done", what)
+	if what, _ := pl.step(3*time.Millisecond, 0); what != stepWait {
+		t.Fatalf("50 of 50 under loss, inside the round: %v, want wait (counts fall short under loss)", what)
+	}
+	if what, _ := pl.step(10*time.Millisecond, 0); what != stepAsk {
+		t.Fatalf("50 of 50 under loss, the round brought one: %v, want ask", what)
+	}
+	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
+		t.Fatalf("50 of 50 under loss, an empty round: %v, want done", what)
 	}
 }
 
@@ -201,7 +220,7 @@ func TestRoundsLonePeer(t *testing.T) {
 	// A count of 1 (a lone peer, or one that has just started, whose
 	// peers' answers may have been lost) never ends the lookup: the rounds
 	// do, the second bringing nobody.
-	pl := newPlanner(t, discoverOptions{}, false, 0)
+	pl := newPlanner(t, discoverOptions{}, 0)
 	pl.answer(1, 1)
 	what, at := pl.step(100*time.Microsecond, 2*time.Millisecond)
 	if what != stepWait || at != pl.p.sentAt.Add(2*time.Millisecond+answerGrace+2*time.Millisecond/8) {
@@ -221,7 +240,7 @@ func TestRoundsStaleCounts(t *testing.T) {
 	// last of one answer is due (half the window), and by then more peers
 	// than the counts answered: the counts no longer end the lookup; the
 	// rounds do.
-	pl := newPlanner(t, discoverOptions{}, false, 0)
+	pl := newPlanner(t, discoverOptions{}, 0)
 	pl.answer(2, 2)
 	what, at := pl.step(100*time.Microsecond, 3*time.Millisecond)
 	if what != stepWait || at != pl.p.sentAt.Add(2*time.Millisecond) {
@@ -246,7 +265,7 @@ func TestRoundsStaleCounts(t *testing.T) {
 func TestRoundsNobodyAnswers(t *testing.T) {
 	// Nobody: ask again with pauses growing by half up to maxEmptyGap,
 	// so that 14 queries fit into the first second.
-	pl := newPlanner(t, discoverOptions{}, false, 0)
+	pl := newPlanner(t, discoverOptions{}, 0)
 	var sent []time.Duration
 	start := pl.now
 	for pl.now.Sub(start) < time.Second {
@@ -276,7 +295,7 @@ func TestRoundsNobodyAnswers(t *testing.T) {
 func TestRoundsStableAndExpect(t *testing.T) {
 	// stable set: everyone answering does not end the lookup; it ends
 	// stable after the last new peer, once the rounds are over.
-	pl := newPlanner(t, discoverOptions{stable: 200 * time.Millisecond}, false, 0)
+	pl := newPlanner(t, discoverOptions{stable: 200 * time.Millisecond}, 0)
 	pl.answer(5, 5)
 	pl.st.news, pl.st.lastNew = 5, pl.now.Add(time.Millisecond)
 	if what, _ := pl.step(time.Millisecond, 2*time.Millisecond); what != stepWait {
@@ -293,7 +312,7 @@ func TestRoundsStableAndExpect(t *testing.T) {
 	}
 
 	// expect: done when expect peers are known, asking until then.
-	pl = newPlanner(t, discoverOptions{expect: 3}, false, 0)
+	pl = newPlanner(t, discoverOptions{expect: 3}, 0)
 	pl.answer(2, 2)
 	if what, _ := pl.step(20*time.Millisecond, 2*time.Millisecond); what != stepAsk {
 		t.Fatalf("expect 3, 2 found: %v, want ask", what)
@@ -301,5 +320,24 @@ func TestRoundsStableAndExpect(t *testing.T) {
 	pl.answer(1, 3)
 	if what, _ := pl.step(time.Millisecond, 0); what != stepDone {
 		t.Fatalf("expect 3 met: %v, want done", what)
+	}
+}
+
+func TestRoundsLateAnswers(t *testing.T) {
+	// Answers that came 40 ms after their window (slow responders) keep
+	// the next round open that much longer before it counts as empty.
+	pl := newPlanner(t, discoverOptions{}, 0)
+	pl.answer(100, 200)
+	pl.st.late = 40 * time.Millisecond
+	if what, _ := pl.step(10*time.Millisecond, 4*time.Millisecond); what != stepWait {
+		t.Fatalf("inside window + grace + lateness: %v, want wait", what)
+	}
+	what, _ := pl.step(40*time.Millisecond, 4*time.Millisecond)
+	if what != stepAsk {
+		t.Fatalf("after window + grace + lateness: %v, want ask", what)
+	}
+	w := pl.asks[1]
+	if what, at := pl.step(10*time.Millisecond, 0); what != stepWait || at != pl.p.sentAt.Add(w+answerGrace+w/8+40*time.Millisecond) {
+		t.Fatalf("the second round: %v until %v, want to wait out its window, the grace and the lateness", what, at)
 	}
 }

@@ -34,11 +34,12 @@ const (
 	// members); a window a query asks for is capped at maxAnswerJitter.
 	maxSizedWindow = time.Second
 	// seenFalsePositive is the false-positive rate the seen filter is
-	// sized for: 1% of the missing members stay silent for one round.
-	// Above about 850 ids the filter is capped at wire.MaxSeenBits and the
-	// rate grows: 14% at 2000 ids (wire.SeenRate(8192, 3, 2000)), still
+	// sized for: 0.1% of the missing members stay silent for one round
+	// (a query of 200 found ids carries 512 bytes of filter). Above about
+	// 400 ids the filter is capped at wire.MaxSeenBits and the rate grows:
+	// 2% at 1000 ids, 14% at 2000 (wire.SeenRate(8192, 3, 2000)), still
 	// cheaper than the 2000 answers a query without a filter brings back.
-	seenFalsePositive = 0.01
+	seenFalsePositive = 0.001
 )
 
 // answerWindow returns the window for n expected answers: n·answerSpacing,
