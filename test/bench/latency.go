@@ -143,7 +143,7 @@ func (b *bench) startResponders(n int, withMCG, withMDNS bool) (*responders, err
 			} else {
 				w, err := b.startWorker(h, "serve-mcg-"+tag, "serve-mcg", "-n", strconv.Itoa(k),
 					"-port", strconv.Itoa(mcgPortBase), "-addr", h.Addr.String(),
-					"-args", "interval="+r.interval.String())
+					"-args", "interval="+r.interval.String(), "-group", strconv.Itoa(n))
 				if err != nil {
 					return r, err
 				}
@@ -176,6 +176,7 @@ func (b *bench) startResponders(n int, withMCG, withMDNS bool) (*responders, err
 	// Let the responders' start-up announce bursts pass, and check that
 	// the agents are still alive.
 	time.Sleep(1500 * time.Millisecond)
+	b.waitViews(r)
 	b.settle(r)
 	for _, w := range r.workers {
 		select {

@@ -32,6 +32,43 @@ func (r *responders) mcgWorkers() []*worker {
 // as settled.
 const settledCPU = 0.5
 
+// viewsWait bounds the wait for complete views: a member whose
+// verification was lost in the start-up storm is known to the others only
+// after its next heartbeat, so up to an interval and a fifth (its jitter)
+// after the start: 240 s at N = 2000.
+func viewsWait(interval time.Duration) time.Duration {
+	return max(time.Minute, interval*6/5+10*time.Second)
+}
+
+// waitViews waits until every engine of every serve-mcg worker knows the
+// whole group (the steady state of a group, which a lookup's end
+// condition relies on: the members the answers count), at most
+// viewsWait; it notes when they do not.
+func (b *bench) waitViews(r *responders) {
+	start := time.Now()
+	for _, w := range r.mcgWorkers() {
+		if !strings.HasPrefix(w.name, "serve-mcg-") {
+			continue
+		}
+		for {
+			left := viewsWait(r.interval) - time.Since(start)
+			if left <= 0 {
+				b.note("%d responders: not every engine knew the whole group after %v (%s did not); lookups may end on short counts", r.n, viewsWait(r.interval), w.name)
+				return
+			}
+			m, err := w.next(left)
+			if err != nil {
+				b.note("%d responders: waiting for complete views: %v", r.n, err)
+				return
+			}
+			if m.Type == "views" {
+				break
+			}
+		}
+	}
+	b.logf("%d responders: every engine knows the whole group after %v", r.n, time.Since(start).Round(time.Second))
+}
+
 // settle waits until the responders' start-up is over: their CPU use over
 // a second is under settledCPU and within 20% of the second before
 // (start-up bursts, the first queries and the verifications are over,
