@@ -47,11 +47,12 @@ type lookup struct {
 	// lossy: a peer's first answer in this lookup was to a query after
 	// the first, so datagrams are being lost.
 	lossy bool
-	// members is the most live members an answer reported (its sender
-	// included); rounds[r-1] what the answers to round r tell.
-	members int
-	rounds  []roundAnswers
-	sig     chan struct{}
+	// members and fewest are the most and the fewest live members an
+	// answer reported (its sender included); rounds[r-1] what the answers
+	// to round r tell.
+	members, fewest int
+	rounds          []roundAnswers
+	sig             chan struct{}
 }
 
 // roundAnswers is what the answers to one query of a lookup tell.
@@ -69,8 +70,10 @@ type lookupState struct {
 	lastNew     time.Time
 	lossy       bool
 	// found is how many peers answered the lookup's queries; members the
-	// most live members an answer reported.
+	// most live members an answer reported, agree whether every answer
+	// reported that many.
 	found, members int
+	agree          bool
 	// late is how late the answers of the latest round that had any came
 	// after the end of their window: the lookup's measure of its network's
 	// and its responders' delays.
@@ -106,7 +109,10 @@ func (l *lookup) tableClosed() { l.signal() }
 func (l *lookup) answered(id wire.InstanceID, round int, window time.Duration, members int, at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.members = max(l.members, members)
+	if l.members == 0 {
+		l.fewest = members
+	}
+	l.members, l.fewest = max(l.members, members), min(l.fewest, members)
 	if round >= 1 && round <= len(l.rounds) {
 		r := &l.rounds[round-1]
 		r.window = max(r.window, window)
@@ -177,7 +183,7 @@ func (l *lookup) take() lookupState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := lookupState{known: l.alive, news: l.news, lastNew: l.lastNew, lossy: l.lossy,
-		found: len(l.found), members: l.members}
+		found: len(l.found), members: l.members, agree: l.fewest == l.members}
 	for i := len(l.rounds) - 1; i >= 0; i-- {
 		if l.rounds[i].answers > 0 {
 			st.late = max(l.rounds[i].late, 0)

@@ -124,8 +124,10 @@ func (p *roundPlan) next(now time.Time, st lookupState, reported time.Duration) 
 	switch {
 	case p.expect > 0 && st.known >= p.expect:
 		return stepDone, now, 0
-	case p.expect == 0 && p.stable == 0 && !p.stale && !st.lossy && st.members > 1 && st.found >= st.members:
-		// Everyone the responders count answered. Not before the last of
+	case p.expect == 0 && p.stable == 0 && !p.stale && !st.lossy && st.agree && st.members > 1 && st.found >= st.members:
+		// Everyone the responders count answered, and every answer
+		// counted as many: in a group that has just started, or under
+		// churn, the counts differ, and the rounds decide. Not before the last of
 		// that many answers spread evenly over the window is due
 		// (window·m/(m+1)): by then, if the counts are short because the
 		// group has just started, more answers than the counts have come

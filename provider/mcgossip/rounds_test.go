@@ -80,6 +80,7 @@ func (pl *planner) step(d time.Duration, reported time.Duration) (step, time.Tim
 
 // answer records n more peers that answered, reporting members.
 func (pl *planner) answer(n, members int) {
+	pl.st.agree = pl.st.members == 0 || pl.st.agree && members == pl.st.members
 	pl.st.found += n
 	pl.st.known += n
 	pl.st.members = max(pl.st.members, members)
@@ -231,6 +232,24 @@ func TestRoundsLonePeer(t *testing.T) {
 	}
 	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
 		t.Fatalf("an empty round: %v, want done", what)
+	}
+}
+
+func TestRoundsCountsDisagree(t *testing.T) {
+	// Counts of 49 and 50: views differ (a member that has just joined, or
+	// a querier some count), so the counts do not end the lookup; the
+	// rounds do.
+	pl := newPlanner(t, discoverOptions{}, 0)
+	pl.answer(25, 50)
+	pl.answer(25, 49)
+	if what, _ := pl.step(3*time.Millisecond, 2*time.Millisecond); what != stepWait {
+		t.Fatalf("50 of 50, counts differ: %v, want wait for the round's end", what)
+	}
+	if what, _ := pl.step(10*time.Millisecond, 2*time.Millisecond); what != stepAsk {
+		t.Fatalf("the round brought news: %v, want ask", what)
+	}
+	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
+		t.Fatalf("an empty round, none missing: %v, want done", what)
 	}
 }
 

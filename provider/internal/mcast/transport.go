@@ -385,29 +385,28 @@ func (t *Transport) setSendIface(u udpIface) error {
 // interface that had gone. Call it once.
 func (t *Transport) Start(h Handler, rejoined func(iface string)) {
 	t.wg.Add(2)
-	go t.readLoop(t.gpc, true, h)
+	go t.readLoop(t.gconn, t.gpc, true, h)
 	if t.upc != nil { // not receive-only
 		t.wg.Add(1)
-		go t.readLoop(t.upc, false, h)
+		go t.readLoop(t.uconn, t.upc, false, h)
 	}
 	go t.scanLoop(rejoined)
 }
 
 // readLoop reads datagrams in batches until the socket is closed.
-func (t *Transport) readLoop(pc *ipv4.PacketConn, group bool, h Handler) {
+func (t *Transport) readLoop(c *net.UDPConn, pc *ipv4.PacketConn, group bool, h Handler) {
 	defer t.wg.Done()
-	ms := make([]ipv4.Message, readBatch)
-	for i := range ms {
-		ms[i].Buffers = [][]byte{make([]byte, t.readSize)}
-		ms[i].OOB = ipv4.NewControlMessage(ipv4.FlagDst | ipv4.FlagInterface)
+	r, err := newBatchReader(c, pc, t.readSize)
+	if err != nil {
+		t.log.Printf(LevelWarn, "cannot read from the %s socket: %v", sockName(group), err)
+		return
 	}
 	var (
-		cm      ipv4.ControlMessage
 		p       Packet
 		backoff *time.Timer
 	)
 	for {
-		n, err := pc.ReadBatch(ms, 0)
+		n, err := r.read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -426,22 +425,9 @@ func (t *Transport) readLoop(pc *ipv4.PacketConn, group bool, h Handler) {
 			}
 			continue
 		}
-		for i := range ms[:n] {
-			m := &ms[i]
-			p = Packet{Data: m.Buffers[0][:m.N], Group: group}
-			if ua, ok := m.Addr.(*net.UDPAddr); ok {
-				p.Src = ua.AddrPort()
-				p.Src = netip.AddrPortFrom(p.Src.Addr().Unmap(), p.Src.Port())
-			}
-			if m.NN > 0 {
-				cm = ipv4.ControlMessage{} // Parse does not clear what a datagram lacks
-				if err := cm.Parse(m.OOB[:m.NN]); err == nil {
-					if a, ok := netip.AddrFromSlice(cm.Dst); ok {
-						p.Dst = a.Unmap()
-					}
-					p.IfIndex = cm.IfIndex
-				}
-			}
+		for i := range n {
+			p = Packet{Group: group}
+			r.fill(i, &p)
 			h(&p)
 		}
 	}
