@@ -32,12 +32,14 @@ func (r *responders) mcgWorkers() []*worker {
 // as settled.
 const settledCPU = 0.5
 
-// viewsWait bounds the wait for complete views: a member whose
-// verification was lost in the start-up storm is known to the others only
-// after its next heartbeat, so up to an interval and a fifth (its jitter)
-// after the start: 240 s at N = 2000.
+// viewsWait bounds the wait for complete views: the start-up storm (every
+// member answers every newcomer's query and verifies its announces: N²)
+// keeps the lab's cores busy for about 100 s at N = 1000, and a member
+// whose verification was lost in it is known to the others only after its
+// next heartbeat, up to an interval and a fifth (its jitter) later: 150 s
+// at N = 1000, 330 s at N = 2000.
 func viewsWait(interval time.Duration) time.Duration {
-	return max(time.Minute, interval*6/5+10*time.Second)
+	return interval*6/5 + 90*time.Second
 }
 
 // waitViews waits until every engine of every serve-mcg worker knows the
