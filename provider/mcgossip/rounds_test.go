@@ -94,8 +94,8 @@ func TestRoundsEndWhenAllAnswered(t *testing.T) {
 		t.Fatalf("a cold lookup asked for window %v, want none", pl.asks[0])
 	}
 	pl.answer(30, 50)
-	if what, at := pl.step(time.Millisecond, 2*time.Millisecond); what != stepWait || at != pl.p.sentAt.Add(2*time.Millisecond+answerGrace+2*time.Millisecond/8) {
-		t.Fatalf("30 of 50: %v until %v, want to wait for the round's end", what, at)
+	if what, at := pl.step(time.Millisecond, 2*time.Millisecond); what != stepWait || at != pl.p.sentAt.Add(minMissingRound) {
+		t.Fatalf("30 of 50: %v until %v, want to wait for the round's end (%v while counted members are missing)", what, at, minMissingRound)
 	}
 	pl.answer(20, 50)
 	if what, _ := pl.step(time.Millisecond, 2*time.Millisecond); what != stepDone {
@@ -121,13 +121,13 @@ func TestRoundsOneShort(t *testing.T) {
 	if what, _ := pl.step(time.Millisecond, 2*time.Millisecond); what != stepWait {
 		t.Fatalf("9 of 10 inside the window: %v, want wait", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 2*time.Millisecond); what != stepAsk {
+	if what, _ := pl.step(20*time.Millisecond, 2*time.Millisecond); what != stepAsk {
 		t.Fatalf("9 of 10 after the window: %v, want ask", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepAsk {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
 		t.Fatalf("9 of 10, an empty round: %v, want one more", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepDone {
 		t.Fatalf("9 of 10, two empty rounds: %v, want done", what)
 	}
 }
@@ -166,7 +166,7 @@ func TestRoundsAskAgainForTheMissing(t *testing.T) {
 	// A re-ask never asks for more than the first window did.
 	pl = newPlanner(t, discoverOptions{}, 0)
 	pl.answer(1, 5000)
-	pl.step(10*time.Millisecond, 2*time.Millisecond)
+	pl.step(20*time.Millisecond, 2*time.Millisecond)
 	if got := pl.asks[1]; got != 2*time.Millisecond {
 		t.Errorf("re-ask after a 2 ms round asked for %v, want 2ms", got)
 	}
@@ -177,21 +177,21 @@ func TestRoundsUnderLoss(t *testing.T) {
 	// missing; then the lookup ends with what it has.
 	pl := newPlanner(t, discoverOptions{}, 0)
 	pl.answer(40, 50)
-	pl.step(10*time.Millisecond, 2*time.Millisecond) // ask: 10 missing
+	pl.step(20*time.Millisecond, 2*time.Millisecond) // ask: 10 missing
 	pl.answer(8, 50)
 	pl.st.lossy = true
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepAsk {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
 		t.Fatalf("a round with news: %v, want ask", what)
 	}
 	if pl.asks[2] != 2*time.Millisecond {
 		t.Errorf("2 missing: asked for %v, want the floor 2ms", pl.asks[2])
 	}
 	for i := range lossRounds {
-		if what, _ := pl.step(10*time.Millisecond, 0); what != stepAsk {
+		if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
 			t.Fatalf("empty round %d under loss: %v, want ask", i+1, what)
 		}
 	}
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepDone {
 		t.Fatalf("after %d empty rounds: %v, want done", lossRounds, what)
 	}
 	if got := len(pl.asks); got != 3+lossRounds {
@@ -203,16 +203,16 @@ func TestRoundsUnderLoss(t *testing.T) {
 	pl.answer(49, 50)
 	pl.st.lossy = true
 	for range 5 {
-		pl.step(10*time.Millisecond, 2*time.Millisecond)
+		pl.step(20*time.Millisecond, 2*time.Millisecond)
 	}
 	pl.answer(1, 50)
 	if what, _ := pl.step(3*time.Millisecond, 0); what != stepWait {
 		t.Fatalf("50 of 50 under loss, inside the round: %v, want wait (counts fall short under loss)", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepAsk {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
 		t.Fatalf("50 of 50 under loss, the round brought one: %v, want ask", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepDone {
 		t.Fatalf("50 of 50 under loss, an empty round: %v, want done", what)
 	}
 }
@@ -230,7 +230,7 @@ func TestRoundsLonePeer(t *testing.T) {
 	if what, _ := pl.step(at.Sub(pl.now), 2*time.Millisecond); what != stepAsk {
 		t.Fatalf("round over, it brought 1 of 1: %v, want ask", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepDone {
 		t.Fatalf("an empty round: %v, want done", what)
 	}
 }
@@ -245,10 +245,10 @@ func TestRoundsCountsDisagree(t *testing.T) {
 	if what, _ := pl.step(3*time.Millisecond, 2*time.Millisecond); what != stepWait {
 		t.Fatalf("50 of 50, counts differ: %v, want wait for the round's end", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 2*time.Millisecond); what != stepAsk {
+	if what, _ := pl.step(20*time.Millisecond, 2*time.Millisecond); what != stepAsk {
 		t.Fatalf("the round brought news: %v, want ask", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepDone {
 		t.Fatalf("an empty round, none missing: %v, want done", what)
 	}
 }
@@ -269,14 +269,14 @@ func TestRoundsStaleCounts(t *testing.T) {
 	if what, _ := pl.step(2*time.Millisecond, 3*time.Millisecond); what != stepWait {
 		t.Fatalf("10 answered, counts of 2: %v, want wait for the round's end", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 3*time.Millisecond); what != stepAsk {
+	if what, _ := pl.step(20*time.Millisecond, 3*time.Millisecond); what != stepAsk {
 		t.Fatalf("round over with news: %v, want ask", what)
 	}
 	pl.answer(5, 6)
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepAsk {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
 		t.Fatalf("stale counts, the round brought news: %v, want ask", what)
 	}
-	if what, _ := pl.step(10*time.Millisecond, 0); what != stepDone {
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepDone {
 		t.Fatalf("stale counts, an empty round: %v, want done", what)
 	}
 }
@@ -321,8 +321,8 @@ func TestRoundsStableAndExpect(t *testing.T) {
 		t.Fatalf("stable: all found at once: %v, want wait", what)
 	}
 	pl.st.news = 0
-	pl.step(10*time.Millisecond, 2*time.Millisecond) // the round brought news: ask again
-	what, at := pl.step(10*time.Millisecond, 0)
+	pl.step(20*time.Millisecond, 2*time.Millisecond) // the round brought news: ask again
+	what, at := pl.step(20*time.Millisecond, 0)
 	if what != stepWait || at != pl.p.lastNew.Add(200*time.Millisecond) {
 		t.Fatalf("stable after the rounds: %v until %v, want wait until last new + 200ms", what, at)
 	}
@@ -348,7 +348,7 @@ func TestRoundsLateAnswers(t *testing.T) {
 	pl := newPlanner(t, discoverOptions{}, 0)
 	pl.answer(100, 200)
 	pl.st.late = 40 * time.Millisecond
-	if what, _ := pl.step(10*time.Millisecond, 4*time.Millisecond); what != stepWait {
+	if what, _ := pl.step(20*time.Millisecond, 4*time.Millisecond); what != stepWait {
 		t.Fatalf("inside window + grace + lateness: %v, want wait", what)
 	}
 	what, _ := pl.step(40*time.Millisecond, 4*time.Millisecond)
@@ -356,7 +356,7 @@ func TestRoundsLateAnswers(t *testing.T) {
 		t.Fatalf("after window + grace + lateness: %v, want ask", what)
 	}
 	w := pl.asks[1]
-	if what, at := pl.step(10*time.Millisecond, 0); what != stepWait || at != pl.p.sentAt.Add(w+answerGrace+w/8+40*time.Millisecond) {
+	if what, at := pl.step(20*time.Millisecond, 0); what != stepWait || at != pl.p.sentAt.Add(w+answerGrace+w/8+40*time.Millisecond) {
 		t.Fatalf("the second round: %v until %v, want to wait out its window, the grace and the lateness", what, at)
 	}
 }

@@ -76,6 +76,8 @@ func (r *results) latencyPlot() (*plot.Plot, error) {
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	p.Y.Max = 100_000 // room above mdns's 5 s for the legend
 	drawn := false
 	for _, s := range []struct {
 		kind, label string
@@ -84,6 +86,7 @@ func (r *results) latencyPlot() (*plot.Plot, error) {
 		{kindMCG, "mcgossip (in process)", colMCG},
 		{kindCLI, "mcgossip, one-shot addrs process", colCLI},
 		{kindMDNS, fmt.Sprintf("go-discover mdns provider (timeout=%s)", r.Config.mdnsTimeout), colMDNS},
+		{kindMDNSDef, "go-discover mdns provider (its defaults)", blend(colMDNS, 0.5)},
 	} {
 		var pts plotter.XYs
 		var bars plotter.YErrors
@@ -122,11 +125,14 @@ func (r *results) lossPlot() (*plot.Plot, error) {
 	p.Title.Text = "Completeness against loss (mean share of N found a lookup)"
 	p.X.Label.Text = "loss each way (%)"
 	p.Y.Label.Text = "found (%)"
-	p.Y.Min, p.Y.Max = 0, 101
+	p.Y.Min, p.Y.Max = 0, 105
 	p.Legend.Top, p.Legend.Left = false, true
+	p.Legend.YOffs = plotHeight / 4
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	ns := r.Config.ns
 	drawn := false
-	for i, n := range r.Config.ns {
-		shade := shadeOf(i, len(r.Config.ns))
+	for i, n := range ns {
+		shade := shadeOf(i, len(ns))
 		for _, s := range pairOf(shade) {
 			var pts plotter.XYs
 			for _, loss := range r.Config.losses {
@@ -146,7 +152,10 @@ func (r *results) lossPlot() (*plot.Plot, error) {
 				l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			}
 			p.Add(l, sc)
-			p.Legend.Add(fmt.Sprintf("%s N=%d", s.name, n), l, sc)
+			// One entry a kind: the darkest line is the smallest N.
+			if i == 0 {
+				p.Legend.Add(fmt.Sprintf("%s, N=%d (dark) to %d (light)", s.name, ns[0], ns[len(ns)-1]), l, sc)
+			}
 			drawn = true
 		}
 	}
@@ -166,7 +175,9 @@ func (r *results) cdfPlot() (*plot.Plot, error) {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Min, p.Y.Max = 0, 100
-	p.Legend.Left = false
+	p.X.Min, p.X.Max = 5, 5000 // the legend sits left of the fastest lookups
+	p.Legend.Left, p.Legend.Top = true, true
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	drawn := false
 	for i, loss := range r.Config.losses {
 		shade := shadeOf(i, len(r.Config.losses))
@@ -205,7 +216,7 @@ type pairSeries struct {
 }
 
 func pairOf(shade float64) []pairSeries {
-	return []pairSeries{{kindMCG, "mcgossip", blend(colMCG, shade), false}, {kindMDNS, "mdns", blend(colMDNS, shade), true}}
+	return []pairSeries{{kindMCG, "mcgossip", blend(colMCG, shade), false}, {kindMDNS, "mdns provider", blend(colMDNS, shade), true}}
 }
 
 // cdf returns the empirical distribution of v: (value, share at or below
