@@ -44,7 +44,8 @@ const (
 	// its answer): at N = 1000, 2000 more datagrams in the middle of the
 	// lookup, and members that count it once it answered, so the lookup
 	// could no longer end on their counts. A lookup ends well within it
-	// (under 250 ms at N = 2000 in the benchmark) unless nobody answers.
+	// (a few hundred milliseconds at N = 2000 in the benchmark's lab) unless
+	// nobody answers.
 	maxAnnounceHold = time.Second
 )
 

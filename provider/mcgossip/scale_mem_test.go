@@ -206,3 +206,49 @@ func TestMemReadBufferCapped(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// TestMemAnnounceAfterFirstLookup: an engine started for a lookup (as
+// Provider.Addrs starts one) announces only once that lookup is over, so
+// the members answer it rather than verify the newcomer, and count it
+// only afterwards.
+func TestMemAnnounceAfterFirstLookup(t *testing.T) {
+	checkNoLeak(t)
+	n := mcgossip.NewMemNet()
+	settledGroup(t, n, 3)
+	cfg := memConfig(true)
+	mcgossip.SetLookupFirst(cfg)
+	var mu sync.Mutex
+	var announced []time.Time
+	kr := wire.NewKeyring(wire.DeriveKey(testCookie))
+	from := netip.MustParseAddrPort("10.0.0.4:40000") // the fourth engine on n
+	n.Tap(func(d mcgossip.Datagram) {
+		var m wire.Message
+		if d.Multicast && d.Src == from && wire.Open(kr, d.Data, &m) == nil && m.Type == wire.TypeAnnounce {
+			mu.Lock()
+			announced = append(announced, time.Now())
+			mu.Unlock()
+		}
+	})
+	e := startMem(t, n, cfg)
+	if n.Addr(e) != from {
+		t.Fatalf("the engine has the address %v, not %v", n.Addr(e), from)
+	}
+	peers, err := e.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := time.Now()
+	if len(peers) != 3 {
+		t.Fatalf("found %d peers, want 3", len(peers))
+	}
+	eventually(t, 5*time.Second, "the engine announced", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(announced) > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if announced[0].Before(ended) {
+		t.Errorf("announced %v before its first lookup ended", ended.Sub(announced[0]))
+	}
+}
