@@ -106,7 +106,7 @@ func (l *lookup) peerEvent(ev Event) {
 
 func (l *lookup) tableClosed() { l.signal() }
 
-func (l *lookup) answered(id wire.InstanceID, round int, window time.Duration, members int, at time.Time) {
+func (l *lookup) answered(id wire.InstanceID, round int, window time.Duration, members int, at time.Time, live bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.members == 0 {
@@ -119,7 +119,7 @@ func (l *lookup) answered(id wire.InstanceID, round int, window time.Duration, m
 		r.late = max(r.late, at.Sub(r.sent)-window)
 		r.answers++
 	}
-	if _, ok := l.found[id]; ok {
+	if _, ok := l.found[id]; ok || !live {
 		return
 	}
 	if round > 1 {

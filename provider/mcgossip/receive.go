@@ -117,7 +117,12 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 			}
 		}
 		if pq.owner != nil {
-			pq.owner.answered(m.Instance, pq.round, m.Window, int(min(m.Members, maxInstances)), now)
+			// An older answer (the sender's newer heartbeat was read
+			// first, on the other socket) changes nothing in the table;
+			// the lookup counts its sender found only if the table has it,
+			// else asks again, and the newer answer makes it a peer.
+			live := newest || e.table.has(m.Instance)
+			pq.owner.answered(m.Instance, pq.round, m.Window, int(min(m.Members, maxInstances)), now, live)
 		}
 	case wire.TypeQuery:
 		if !e.cfg.Announce {

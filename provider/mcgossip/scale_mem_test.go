@@ -252,3 +252,50 @@ func TestMemAnnounceAfterFirstLookup(t *testing.T) {
 		t.Errorf("announced %v before its first lookup ended", ended.Sub(announced[0]))
 	}
 }
+
+// TestMemOlderAnswerNotFound: an answer read after its sender's newer
+// heartbeat (the heartbeat came in on the group socket first) changes
+// nothing in the table, so the lookup must not count its sender found: it
+// asks again, and the newer answer to that query makes the sender a peer
+// that the lookup returns.
+func TestMemOlderAnswerNotFound(t *testing.T) {
+	n := mcgossip.NewMemNet()
+	obs := startMem(t, n, memConfig(false))
+	kr := obs.Keyring()
+	x := newInstance()
+	ep := netip.MustParseAddrPort("10.9.9.9:40000") // nobody there: only what is fed in exists
+	queries := make(chan wire.QueryID, 16)
+	n.Tap(func(d mcgossip.Datagram) {
+		var m wire.Message
+		if d.Multicast && d.Src == n.Addr(obs) && wire.Open(kr, d.Data, &m) == nil && m.Type == wire.TypeQuery {
+			queries <- m.Query
+		}
+	})
+	y, epY := newInstance(), netip.MustParseAddrPort("10.9.9.8:40000")
+	// Both answers count 2 members: with both found, the counts end the
+	// lookup at once.
+	answerOf := func(id wire.InstanceID, from netip.AddrPort, q wire.QueryID, c uint64) []byte {
+		return sealed(t, kr, with(msg(wire.TypeAnswer, id, c, from), func(m *wire.Message) { m.Query, m.Members = q, 2 }))
+	}
+	answer := func(q wire.QueryID, c uint64) []byte { return answerOf(x, ep, q, c) }
+	done := make(chan []mcgossip.Peer, 1)
+	go func() {
+		peers, _ := obs.Discover(context.Background(), mcgossip.WithTimeout(5*time.Second))
+		done <- peers
+	}()
+	q1 := <-queries
+	obs.Receive(answerOf(y, epY, q1, 5), epY, false)
+	obs.Receive(sealed(t, kr, msg(wire.TypeAnnounce, x, 10, ep)), ep, true) // the newer heartbeat first
+	obs.Receive(answer(q1, 9), ep, false)                                   // then the older answer
+	var q2 wire.QueryID
+	select {
+	case q2 = <-queries:
+	case peers := <-done:
+		t.Fatalf("the lookup ended with %d peers on an older answer that made nobody a peer", len(peers))
+	}
+	obs.Receive(answer(q2, 11), ep, false)
+	peers := <-done
+	if got := ids(peers); len(got) != 2 || !got[x] || !got[y] {
+		t.Fatalf("found %v, want both instances", addrsOf(peers))
+	}
+}
