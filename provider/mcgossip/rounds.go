@@ -162,9 +162,14 @@ func (p *roundPlan) next(now time.Time, st lookupState, reported time.Duration) 
 		p.gap = min(p.gap*3/2, maxEmptyGap)
 		return stepAsk, now, p.again(st)
 	}
-	missing := st.members == 0 || st.found < st.members
+	// Members are missing while fewer answered than the counts say, and
+	// for all the lookup can tell once the counts are stale: at 30% loss
+	// each way no member's table is complete (each misses about a quarter
+	// of its peers, whose heartbeats and verifications were lost), so
+	// more answer than any count.
+	missing := st.members == 0 || p.stale || st.found < st.members
 	end := p.sentAt.Add(win + answerGrace + win/8 + st.late)
-	if missing && st.members > 0 {
+	if missing && st.members > 0 && !p.stale {
 		// Members that are counted but missing are asked for in rounds
 		// of at least minMissingRound: a responder whose process the
 		// scheduler holds up answers later than the others of its round.

@@ -276,8 +276,13 @@ func TestRoundsStaleCounts(t *testing.T) {
 	if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
 		t.Fatalf("stale counts, the round brought news: %v, want ask", what)
 	}
+	// Without loss seen, stale counts leave the lookup unsure whether
+	// anyone is missing: one more empty round, as for a counted member.
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
+		t.Fatalf("stale counts, an empty round: %v, want one more", what)
+	}
 	if what, _ := pl.step(20*time.Millisecond, 0); what != stepDone {
-		t.Fatalf("stale counts, an empty round: %v, want done", what)
+		t.Fatalf("stale counts, two empty rounds: %v, want done", what)
 	}
 }
 
@@ -358,5 +363,27 @@ func TestRoundsLateAnswers(t *testing.T) {
 	w := pl.asks[1]
 	if what, at := pl.step(20*time.Millisecond, 0); what != stepWait || at != pl.p.sentAt.Add(w+answerGrace+w/8+40*time.Millisecond) {
 		t.Fatalf("the second round: %v until %v, want to wait out its window, the grace and the lateness", what, at)
+	}
+}
+
+func TestRoundsStaleCountsUnderLoss(t *testing.T) {
+	// Under heavy loss the counts are stale (more answer than any count):
+	// the lookup keeps asking for lossRounds empty rounds, as when counted
+	// members are missing.
+	pl := newPlanner(t, discoverOptions{}, 0)
+	pl.answer(100, 150)
+	pl.step(20*time.Millisecond, 4*time.Millisecond) // ask
+	pl.answer(60, 150)                               // 160 > 150: stale
+	pl.st.lossy = true
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
+		t.Fatalf("a round with news: %v, want ask", what)
+	}
+	for i := range lossRounds {
+		if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
+			t.Fatalf("stale counts under loss, empty round %d: %v, want ask", i+1, what)
+		}
+	}
+	if what, _ := pl.step(20*time.Millisecond, 0); what != stepDone {
+		t.Fatalf("after %d empty rounds: %v, want done", lossRounds, what)
 	}
 }
