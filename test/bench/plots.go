@@ -122,7 +122,7 @@ func (r *results) lossPlot() (*plot.Plot, error) {
 		return nil, nil
 	}
 	p := plot.New()
-	p.Title.Text = "Completeness against loss (mean share of N found a lookup)"
+	p.Title.Text = "Completeness against loss (mean share of N found)"
 	p.X.Label.Text = "loss each way (%)"
 	p.Y.Label.Text = "found (%)"
 	p.Y.Min, p.Y.Max = 0, 105
