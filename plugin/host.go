@@ -39,6 +39,16 @@ const crashWait = time.Second
 // line (normally microseconds behind the answer).
 const logWait = time.Second
 
+// killGrace bounds how long stopping a plugin waits for go-plugin's kill
+// (a graceful stop, then SIGKILL of the plugin process after 2s) before it
+// kills the plugin's whole process group: go-plugin returns only once the
+// plugin's stdout and stderr are closed, which a child the plugin forked
+// keeps open. killWait bounds the wait after that.
+const (
+	killGrace = 3 * time.Second
+	killWait  = 2 * time.Second
+)
+
 // RemoteProvider is a go-discover provider served by a plugin binary. It
 // has the methods of go-discover's Provider and ProviderWithUserAgent, so it
 // goes into discover.WithProviders as is. It starts the plugin on first use
@@ -252,8 +262,10 @@ func (p *RemoteProvider) Info() (Info, error) {
 	}, nil
 }
 
-// Close kills the plugin process, if one runs, and waits until it is gone.
-// Later calls fail with ErrClosed. Close is idempotent and returns nil.
+// Close stops the plugin process, if one runs (go-plugin's graceful stop,
+// then SIGKILL to the plugin and every process it forked), and waits until
+// it is gone, 5s at the most. Later calls fail with ErrClosed. Close is
+// idempotent and returns nil.
 func (p *RemoteProvider) Close() error {
 	p.mu.Lock()
 	inst := p.inst
@@ -313,6 +325,7 @@ func (p *RemoteProvider) launch() *instance {
 	// The host's environment, then WithEnv's entries (the last of equal
 	// keys wins), then go-plugin's handshake variables.
 	cmd.Env = append(os.Environ(), p.o.env...)
+	ownProcessGroup(cmd)
 	cfg := &goplugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: pluginSets(nil),
@@ -329,17 +342,46 @@ func (p *RemoteProvider) launch() *instance {
 		cfg.SecureConfig = &goplugin.SecureConfig{Checksum: p.o.sha256, Hash: sha256.New()}
 	}
 	client := goplugin.NewClient(cfg)
-	inst := &instance{ready: make(chan struct{}), log: hl, kill: client.Kill, exited: client.Exited}
+	inst := &instance{ready: make(chan struct{}), log: hl, kill: func() { kill(client, cmd) }, exited: client.Exited}
 	go func() {
 		defer close(inst.ready)
-		inst.stub, inst.err = p.start(client)
+		inst.stub, inst.err = p.start(client, cmd)
 	}()
 	return inst
 }
 
+// kill stops a plugin that was started with cmd and returns within
+// killGrace+killWait: go-plugin's kill (graceful, then forced), and after
+// it, or when it is still waiting after killGrace, SIGKILL to the plugin's
+// process group, so no child the plugin forked outlives it. The group id
+// is the plugin's process id, which cannot be taken by another process
+// while go-plugin has not reaped the plugin or while a member of its group
+// lives.
+func kill(client *goplugin.Client, cmd *exec.Cmd) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		client.Kill()
+	}()
+	timer := time.NewTimer(killGrace)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	}
+	if cmd.Process != nil {
+		killProcessGroup(cmd.Process.Pid)
+	}
+	timer.Reset(killWait)
+	select {
+	case <-done:
+	case <-timer.C:
+	}
+}
+
 // start runs the plugin and dispenses the stub; on failure the process is
 // killed.
-func (p *RemoteProvider) start(client *goplugin.Client) (*stub, error) {
+func (p *RemoteProvider) start(client *goplugin.Client, cmd *exec.Cmd) (*stub, error) {
 	rpc, err := client.Client()
 	if err == nil {
 		var raw interface{}
@@ -350,7 +392,7 @@ func (p *RemoteProvider) start(client *goplugin.Client) (*stub, error) {
 			err = fmt.Errorf("unexpected plugin client type %T", raw)
 		}
 	}
-	client.Kill()
+	kill(client, cmd)
 	switch {
 	case errors.Is(err, goplugin.ErrChecksumsDoNotMatch):
 		return nil, &Error{

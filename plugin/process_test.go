@@ -67,6 +67,47 @@ func TestSIGTERM(t *testing.T) {
 	}
 }
 
+// TestCloseWithChild: Close returns within a bound even when the plugin
+// forked a long-lived child that inherited its stdout and stderr (which
+// go-plugin reads to the end before it reaps the plugin), and the child
+// goes with the plugin.
+func TestCloseWithChild(t *testing.T) {
+	t.Parallel()
+	e := fakeplugin.NewEnv(t)
+	rp := e.Provider("serve")
+	got, err := rp.Addrs(map[string]string{"mode": "fork"}, nil)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Addrs(mode=fork) = %q, %v", got, err)
+	}
+	child, err := strconv.Atoi(got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.PidfdOpen(child, 0)
+	if err != nil {
+		t.Skipf("pidfd_open: %v", err)
+	}
+	defer unix.Close(fd)
+	const bound = 6 * time.Second
+	start := time.Now()
+	closed := make(chan struct{})
+	go func() {
+		_ = rp.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(bound):
+		_ = syscall.Kill(child, syscall.SIGKILL) // lets Close return
+		<-closed
+		t.Fatalf("Close still blocked after %v by the plugin's child", bound)
+	}
+	t.Logf("Close took %v", time.Since(start).Round(time.Millisecond))
+	if err := waitPidfd(fd, 2*time.Second); err != nil {
+		t.Errorf("the plugin's child is still alive after Close: %v", err)
+	}
+}
+
 // TestRunByHand: without the handshake cookie the binary explains itself
 // on stderr, writes nothing on stdout and exits 1.
 func TestRunByHand(t *testing.T) {

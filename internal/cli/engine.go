@@ -28,17 +28,26 @@ func (e *env) parseConfig(defAnnounce string) (map[string]string, *mcgossip.Conf
 	if err != nil {
 		return nil, nil, err
 	}
+	_, e.inlineCookie = args["cookie"]
 	return args, cfg, nil
 }
 
+// inlineCookieWarning is logged by a command given cookie= on its command
+// line.
+const inlineCookieWarning = "the cookie is on the command line (cookie=): ps shows it to every user of this host; put it in a cookie_file (mode 0600) instead"
+
 // startEngine starts an engine for cfg that logs on stderr at level (unless
 // -log-level or -q say otherwise), and returns it with the command's own
-// logger.
+// logger. It warns of a cookie given on the command line.
 func (e *env) startEngine(cfg *mcgossip.Config, level hclog.Level) (*mcgossip.Engine, hclog.Logger, error) {
-	hl, std := e.loggers(level)
+	hl, std, rec := e.loggers(level)
+	cfg.Logger = rec
 	eng, err := mcgossip.NewEngine(cfg, std)
 	if err != nil {
 		return nil, nil, err
+	}
+	if e.inlineCookie {
+		hl.Warn(inlineCookieWarning)
 	}
 	return eng, hl, nil
 }

@@ -48,7 +48,8 @@ func runLibclusterAddrs(e *env) error {
 	if err != nil {
 		return err
 	}
-	_, std := e.loggers(hclog.Info)
+	_, std, rec := e.loggers(hclog.Info)
+	cfg.Logger = rec
 	eng, err := libcluster.NewEngine(cfg, std)
 	if err != nil {
 		return err
@@ -76,7 +77,8 @@ func runLibclusterWatch(e *env) error {
 	if err != nil {
 		return err
 	}
-	hl, std := e.loggers(hclog.Warn)
+	hl, std, rec := e.loggers(hclog.Warn)
+	cfg.Logger = rec
 	eng, err := libcluster.NewEngine(cfg, std)
 	if err != nil {
 		return err

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/mcgossip/go-discover-mcgossip/internal/hclogslog"
 )
 
 // parseLevel parses a -log-level value.
@@ -17,11 +20,20 @@ func parseLevel(s string) (hclog.Level, error) {
 	return l, nil
 }
 
-// loggers returns the command's hclog logger on stderr and, for the engine,
-// a *log.Logger that feeds it with the level inferred from each line's
-// "[DEBUG] " style prefix. def is the level used without -log-level; -q
-// turns logging off.
-func (e *env) loggers(def hclog.Level) (hclog.Logger, *log.Logger) {
+// loggers returns the command's hclog logger on stderr and, for the
+// engine, a *log.Logger that feeds it with the level inferred from each
+// line's "[DEBUG] " style prefix and, under -log-json, a *slog.Logger that
+// feeds it records (nil in text mode). def is the level used without
+// -log-level; -q turns logging off.
+//
+// An engine given the *slog.Logger (its Config.Logger) writes JSON lines
+// with @module (discover-mcgossip, discover-libcluster: hclogslog names
+// the logger by the engine's module attribute) and the fields of each
+// line (peer.addr, reason, src, counts). In text mode the engine writes
+// its text lines, which hclog shows as they always were,
+// "[DEBUG] discover-mcgossip: peer ... joined: ...": the fields would only
+// repeat what the text says.
+func (e *env) loggers(def hclog.Level) (hclog.Logger, *log.Logger, *slog.Logger) {
 	level := def
 	if e.opts.logLevel != "" {
 		level, _ = parseLevel(e.opts.logLevel) // checked by options.check
@@ -36,5 +48,9 @@ func (e *env) loggers(def hclog.Level) (hclog.Logger, *log.Logger) {
 		JSONFormat: e.opts.logJSON,
 	})
 	std := hl.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})
-	return hl, std
+	var rec *slog.Logger
+	if e.opts.logJSON {
+		rec = slog.New(hclogslog.NewHandler(hl))
+	}
+	return hl, std, rec
 }

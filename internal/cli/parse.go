@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -23,6 +24,12 @@ import (
 //     with strconv.Unquote; single quotes are ordinary characters;
 //   - the string is handled as runes, so invalid UTF-8 becomes U+FFFD;
 //   - an empty (or all white space) string gives a nil map and no error.
+//
+// One difference, in errors only: a key that comes after a secret's key
+// (secretKeys) is shown as <hidden>, with a hint at the end of the message,
+// since it may be a word of an unquoted secret that has spaces
+// (cookie=horse battery staple makes go-discover say "battery: missing
+// '='"). No part of a secret appears in an error.
 func ParseArgs(s string) (map[string]string, error) {
 	p := parser{src: []rune(strings.TrimSpace(s))}
 	return p.parse()
@@ -42,6 +49,15 @@ type parser struct {
 	src []rune
 }
 
+// hiddenKey stands for a key that ParseArgs does not show.
+const hiddenKey = "<hidden>"
+
+// secretKeys are the keys, of every provider, whose values are secrets.
+var secretKeys = []string{"cookie", "erlang_cookie", "secret"}
+
+// hiddenHint ends an error that hides a key.
+const hiddenHint = " (<hidden>: a key after a secret such as cookie=, not shown since it may be part of the secret; double-quote a secret that has spaces or \"=\")"
+
 // parse runs the key '=' value grammar over the tokens.
 func (p *parser) parse() (map[string]string, error) {
 	const (
@@ -52,28 +68,42 @@ func (p *parser) parse() (map[string]string, error) {
 	m := map[string]string{}
 	want := wantKey
 	key := ""
+	afterSecret := false // a secret's key was read: later keys may be its words
+	hide := false        // key is not to be shown
+	fail := func(format string, args ...any) error {
+		if !hide {
+			return fmt.Errorf(format, args...)
+		}
+		for i := range args {
+			if args[i] == key {
+				args[i] = hiddenKey
+			}
+		}
+		return fmt.Errorf(format+hiddenHint, args...)
+	}
 	for len(p.src) > 0 {
 		kind, text := p.next()
 		switch want {
 		case wantKey:
 			switch kind {
 			case tokText:
-				key = text
+				key, hide = text, afterSecret
+				afterSecret = afterSecret || slices.Contains(secretKeys, key)
 				if _, dup := m[key]; dup {
-					return nil, fmt.Errorf("%s: duplicate key", key)
+					return nil, fail("%s: duplicate key", key)
 				}
 				want = wantEqual
 			default:
 				if text == "" {
 					// A '=' where a key should start, as in k=a=b: key is
 					// still the previous key.
-					return nil, fmt.Errorf("%s: - equals in key's value, enclosing double-quote needed %s=\"value-with-=-symbol\"", key, key)
+					return nil, fail("%s: - equals in key's value, enclosing double-quote needed %s=\"value-with-=-symbol\"", key, key)
 				}
-				return nil, fmt.Errorf("%s: error with key=value pair %s", key, text)
+				return nil, fail("%s: error with key=value pair %s", key, text)
 			}
 		case wantEqual:
 			if kind != tokEqual {
-				return nil, fmt.Errorf("%s: missing '='", key)
+				return nil, fail("%s: missing '='", key)
 			}
 			want = wantValue
 		case wantValue:
@@ -82,17 +112,17 @@ func (p *parser) parse() (map[string]string, error) {
 				m[key] = text
 				want = wantKey
 			case tokError:
-				return nil, fmt.Errorf("%s: %s", key, text)
+				return nil, fail("%s: %s", key, text)
 			default:
-				return nil, fmt.Errorf("%s: missing value", key)
+				return nil, fail("%s: missing value", key)
 			}
 		}
 	}
 	switch want {
 	case wantEqual:
-		return nil, fmt.Errorf("%s: missing '='", key)
+		return nil, fail("%s: missing '='", key)
 	case wantValue:
-		return nil, fmt.Errorf("%s: missing value", key)
+		return nil, fail("%s: missing value", key)
 	}
 	if len(m) == 0 {
 		return nil, nil

@@ -20,24 +20,18 @@ addrs and watch find the BEAM nodes of an Elixir libcluster Gossip cluster
 instead (its keys are listed last).
 
 Commands:
-  addrs    Print the addresses of the peers found on one line, separated by
-           spaces (an empty line if none), and exit: go-discover's
-           "discover addrs". It only listens and queries; it announces
-           itself only with announce=true.
-  agent    Keep this node discoverable: announce it and answer queries until
-           SIGINT or SIGTERM, then send a leave and exit 0.
-  watch    Show the peers live: a table redrawn in place on a terminal, one
-           line per join, update, leave or expiry otherwise. Ctrl-C stops it.
+  addrs    Look the peers up once, print their addresses on one line and
+           exit: go-discover's "discover addrs" (-json: a JSON document).
+  agent    Keep this node discoverable until SIGINT or SIGTERM, then send a
+           leave and exit 0 (-metrics-addr: Prometheus metrics).
+  watch    Show the peers live: a table on a terminal, one line per join,
+           update, leave or expiry otherwise (-json: a JSON object each).
   keygen   Print a new random cookie (256 bits, base64url, no quoting needed).
-  help     Print this help (also -h, or no arguments).
-  version  Print the version.
+  help     Print this help, or a command's (help addrs, or addrs -h).
+  version  Print the version (also -v, -version, --version).
 
 Flags (before or after the command, before the key=val arguments):
-  -q                Log nothing on stderr; errors are still printed there.
-  -log-level LEVEL  trace, debug, info, warn, error or off (default info;
-                    watch: warn).
-  -log-json         Log JSON lines (hclog) instead of text.
-  -h                Print this help.
+` + logFlags + `  -h                Print this help; after a command, the command's help.
 
 Examples:
   ` + progName + ` keygen > cookie && chmod 600 cookie
@@ -53,6 +47,13 @@ Examples:
 Exit status: 0 success, 1 error (configuration, network), 2 usage error.
 `
 
+// logFlags are the flags of the commands that log (addrs, agent, watch).
+const logFlags = `  -q                Log nothing on stderr; errors are still printed there.
+  -log-level LEVEL  trace, debug, info, warn, error or off (default info;
+                    watch: warn).
+  -log-json         Log JSON lines (hclog) instead of text.
+`
+
 // printUsage writes the usage text and the providers' Help to w.
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
@@ -60,11 +61,4 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, (&mcgossip.Provider{}).Help())
 	fmt.Fprintln(w)
 	fmt.Fprint(w, (&libcluster.Provider{}).Help())
-}
-
-// printShortUsage writes the usage text without the provider's Help, after
-// a usage error.
-func printShortUsage(w io.Writer) {
-	fmt.Fprint(w, usage)
-	fmt.Fprintf(w, "\nRun %q for the config keys.\n", progName+" help")
 }

@@ -22,10 +22,18 @@ import (
 // expired.
 const goneFor = time.Minute
 
+// heardEvery is how often watch tells what it heard that made no peer
+// (another cookie, clocks off, ...), when that changed.
+const heardEvery = time.Minute
+
 // runWatch shows the peers live until the context is cancelled. On a
 // terminal it redraws a table in place every second and on every change;
-// otherwise it prints one line per join, update, leave or expiry. It observes
-// (announce=false) unless announce=true is given.
+// otherwise, or with -json, it prints one line per join, update, leave or
+// expiry (a JSON object with -json). It observes (announce=false) unless
+// announce=true is given. What it heard that made no peer (datagrams
+// sealed with another cookie, clocks off, ...) it tells after its first
+// lookup when that found nobody, once a minute when it changed, and when it
+// stops: in the log, as -json "heard" objects, or in the table's header.
 func runWatch(e *env) error {
 	_, cfg, err := e.parseConfig("false")
 	if err != nil {
@@ -36,28 +44,30 @@ func runWatch(e *env) error {
 		return err
 	}
 	events, unsubscribe := eng.Events()
-	hl.Info("watch started", "group", fmt.Sprintf("%s:%d", cfg.MulticastAddr, cfg.Port))
+	hl.Info("watch started", "group", cfg.Groups())
 
 	// One lookup at the start, so the view fills without waiting for the
 	// peers' next heartbeats. It ends with the context or its timeout.
 	lookCtx, cancelLook := context.WithCancel(e.ctx)
 	defer cancelLook()
 	looked := make(chan struct{})
+	var lookHeard mcgossip.Heard // written before looked is closed
 	go func() {
 		defer close(looked)
-		if _, err := eng.Discover(lookCtx); err != nil && lookCtx.Err() == nil {
+		if _, err := eng.Discover(lookCtx, mcgossip.WithHeard(&lookHeard)); err != nil && lookCtx.Err() == nil {
 			hl.Warn("first lookup failed", "error", err)
 		}
 	}()
 
 	var v view
-	if fd, ok := terminalFD(e.stdout); ok {
+	if fd, ok := terminalFD(e.stdout); ok && !e.opts.json {
 		v = newTableView(e.stdout, fd, cfg)
 	} else {
-		v = &lineView{w: e.stdout, known: map[wire.InstanceID]bool{}}
+		v = &lineView{w: e.stdout, json: e.opts.json, known: map[wire.InstanceID]bool{}}
 	}
 	tick := time.NewTicker(time.Second)
 	lookedC := looked
+	hr := heardReporter{v: v, hl: hl, table: isTable(v), at: time.Now()}
 	werr := v.update(eng.Peers(), time.Now())
 	for done := false; !done && werr == nil; {
 		select {
@@ -70,15 +80,24 @@ func runWatch(e *env) error {
 			}
 		case <-lookedC:
 			lookedC = nil
-			werr = v.update(eng.Peers(), time.Now())
+			now, peers := time.Now(), eng.Peers()
+			if werr = hr.lookup(now, len(peers), lookHeard); werr == nil {
+				werr = v.update(peers, now)
+			}
 		case now := <-tick.C:
-			werr = v.update(eng.Peers(), now)
+			peers := eng.Peers()
+			if werr = hr.tick(now, len(peers), eng.Heard()); werr == nil {
+				werr = v.update(peers, now)
+			}
 		}
 	}
 	tick.Stop()
 	unsubscribe()
 	cancelLook()
 	<-looked
+	if werr == nil {
+		werr = hr.stop(time.Now(), len(eng.Peers()), eng.Heard())
+	}
 	cerr := eng.Close()
 	if werr == nil {
 		werr = v.close()
@@ -103,14 +122,83 @@ func terminalFD(w io.Writer) (int, bool) {
 type view interface {
 	event(mcgossip.Event) error                        // a join, leave or expiry
 	update(peers []mcgossip.Peer, now time.Time) error // the current peer table
+	// heard tells what the engine heard (why: "lookup", "periodic",
+	// "stop"), with the number of live peers.
+	heard(now time.Time, why string, peers int, h mcgossip.Heard) error
 	close() error
+}
+
+// isTable reports whether v is the terminal's table.
+func isTable(v view) bool {
+	_, ok := v.(*tableView)
+	return ok
+}
+
+// heardReporter decides when watch tells what the engine heard: after the
+// first lookup when it found nobody, then at most once every heardEvery
+// when the counts that made no peer changed, and at the end. The view
+// shows it (-json: a "heard" object; the table: its header); the log
+// tells it too, except under the table, whose redraws it would break.
+type heardReporter struct {
+	v     view
+	hl    hclog.Logger
+	table bool
+	last  mcgossip.Heard // as last told
+	at    time.Time      // when last told
+}
+
+// lookup tells what the first lookup heard, when it found nobody.
+func (r *heardReporter) lookup(now time.Time, peers int, h mcgossip.Heard) error {
+	if peers > 0 {
+		return nil
+	}
+	if !r.table {
+		logHeard(r.hl, "first lookup found no peers", h)
+	}
+	r.at = now
+	return r.v.heard(now, "lookup", peers, h)
+}
+
+// tick tells h, what the engine heard since it started, when heardEvery
+// has passed and its drop counts changed since last told; the table gets
+// it every time.
+func (r *heardReporter) tick(now time.Time, peers int, h mcgossip.Heard) error {
+	if r.table {
+		return r.v.heard(now, "periodic", peers, h)
+	}
+	if now.Sub(r.at) < heardEvery || sameDrops(h, r.last) {
+		return nil
+	}
+	r.last, r.at = h, now
+	if h.Misconfigured() {
+		logHeard(r.hl, "since watch started", h)
+	}
+	return r.v.heard(now, "periodic", peers, h)
+}
+
+// stop tells h, what the engine heard since it started, as watch stops.
+func (r *heardReporter) stop(now time.Time, peers int, h mcgossip.Heard) error {
+	if !r.table {
+		logHeard(r.hl, fmt.Sprintf("watch stopped with %s", plural(peers, "live peer")), h)
+	}
+	return r.v.heard(now, "stop", peers, h)
+}
+
+// sameDrops reports whether a and b counted the same datagrams that made no
+// peer.
+func sameDrops(a, b mcgossip.Heard) bool {
+	return a.OtherCookie == b.OtherCookie && a.Stale == b.Stale && a.Forged == b.Forged &&
+		a.OtherVersion == b.OtherVersion && a.OtherProtocol == b.OtherProtocol
 }
 
 // lineView prints one line per change, for pipes and files:
 //
 //	2006-01-02T15:04:05.000Z join 198.18.0.2 name=web-1
+//
+// or, with json, one JSON object per line (writeEventJSON).
 type lineView struct {
 	w     io.Writer
+	json  bool
 	known map[wire.InstanceID]bool // peers announced by a join line
 }
 
@@ -155,12 +243,24 @@ func (l *lineView) update(peers []mcgossip.Peer, now time.Time) error {
 
 // line prints one event line.
 func (l *lineView) line(t time.Time, kind string, p mcgossip.Peer) error {
+	if l.json {
+		return writeEventJSON(l.w, t, kind, p)
+	}
 	s := t.UTC().Format("2006-01-02T15:04:05.000Z") + " " + kind + " " + p.String()
 	if p.Name != "" {
 		s += " name=" + quoteIfNeeded(p.Name)
 	}
 	_, err := fmt.Fprintln(l.w, s)
 	return err
+}
+
+// heard writes a "heard" object with -json; the plain lines carry only
+// peer events (the log tells the rest).
+func (l *lineView) heard(now time.Time, why string, peers int, h mcgossip.Heard) error {
+	if !l.json {
+		return nil
+	}
+	return writeHeardJSON(l.w, now, why, peers, h)
 }
 
 // close does nothing: the lines are written already.
@@ -182,6 +282,7 @@ type tableView struct {
 	title string
 	gone  map[wire.InstanceID]goneRow // left or expired peers, shown for goneFor
 	lines int                         // lines drawn last time, to move back over
+	note  string                      // what was heard that made no peer, if anything to say
 }
 
 // goneRow is a peer that left or expired.
@@ -192,7 +293,10 @@ type goneRow struct {
 }
 
 func newTableView(w io.Writer, fd int, cfg *mcgossip.Config) *tableView {
-	title := fmt.Sprintf("%s watch: group %s:%d", progName, cfg.MulticastAddr, cfg.Port)
+	title := fmt.Sprintf("%s watch: group %s", progName, cfg.Groups())
+	if cfg.BroadcastOnly {
+		title = fmt.Sprintf("%s watch: %s", progName, cfg.Groups())
+	}
 	if cfg.Cookie == "" {
 		title += " (open group: no cookie)"
 	}
@@ -206,6 +310,17 @@ func (t *tableView) event(ev mcgossip.Event) error {
 		delete(t.gone, ev.Peer.ID)
 	default: // leave, expire
 		t.gone[ev.Peer.ID] = goneRow{peer: ev.Peer, state: ev.Peer.State.String(), at: ev.Time}
+	}
+	return nil
+}
+
+// heard keeps a line for the header when h holds something to say:
+// datagrams that point to a mistake, or (with no peer) that nothing was
+// heard.
+func (t *tableView) heard(_ time.Time, _ string, peers int, h mcgossip.Heard) error {
+	t.note = ""
+	if h.Misconfigured() || peers == 0 {
+		t.note = "heard: " + h.String()
 	}
 	return nil
 }
@@ -241,8 +356,11 @@ func (t *tableView) update(peers []mcgossip.Peer, now time.Time) error {
 	lines := []string{
 		t.title,
 		fmt.Sprintf("%s, %s (Ctrl-C to stop)", plural(len(peers), "live peer"), now.Format("15:04:05")),
-		"",
 	}
+	if t.note != "" {
+		lines = append(lines, t.note)
+	}
+	lines = append(lines, "")
 	hdr := row{"ADDRESS", "NAME", "LAST SEEN", "STATE"}
 	wa, wn := len(hdr.addr), len(hdr.name)
 	for _, r := range rows {

@@ -28,8 +28,9 @@ const (
 // Main is the TestMain of a package that uses Env: with EnvHelper set, the
 // test binary plays that role (serve: the Fake and Plain as a plugin;
 // hang: a plugin that never completes the handshake; host: a host of the
-// serve plugin, see below; or one of roles) and exits; otherwise the tests
-// run in a private network namespace (netns.Main).
+// serve plugin, see below; linger: a child a plugin forks, which sleeps;
+// or one of roles) and exits; otherwise the tests run in a private network
+// namespace (netns.Main).
 func Main(m *testing.M, roles map[string]func() int) {
 	role := os.Getenv(EnvHelper)
 	if role == "" {
@@ -43,6 +44,8 @@ func Main(m *testing.M, roles map[string]func() int) {
 		os.Exit(hang())
 	case role == "host":
 		os.Exit(host())
+	case role == "linger":
+		os.Exit(linger())
 	case roles[role] != nil:
 		os.Exit(roles[role]())
 	}
@@ -70,6 +73,18 @@ func hang() int {
 			break
 		}
 	}
+	return 0
+}
+
+// lingerFor is how long a "linger" child lives unless it is killed: longer
+// than any bound a test puts on closing its plugin.
+const lingerFor = time.Minute
+
+// linger is a long-lived child of a plugin: it sleeps, holding whatever
+// its parent gave it (the Fake's fork mode gives it the plugin's stdout
+// and stderr).
+func linger() int {
+	time.Sleep(lingerFor)
 	return 0
 }
 

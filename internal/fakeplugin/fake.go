@@ -11,6 +11,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,6 +79,12 @@ func (f *Fake) Addrs(args map[string]string, l *log.Logger) ([]string, error) {
 		return nil, errors.New("discover-fake: closed")
 	case "crash":
 		panic("fake crash")
+	case "fork":
+		pid, err := forkLinger()
+		if err != nil {
+			return nil, err
+		}
+		return []string{strconv.Itoa(pid)}, nil
 	}
 	return nil, invalidParam{fmt.Sprintf("discover-fake: unknown mode %q", args["mode"])}
 }
@@ -118,3 +125,27 @@ func (Plain) Addrs(map[string]string, *log.Logger) ([]string, error) {
 
 // Help returns a short help text.
 func (Plain) Help() string { return "Plain:\n" }
+
+// stdio holds the plugin's own stdout and stderr (file descriptors 1 and
+// 2, the pipes go-plugin reads) as files, made once: a second *os.File of
+// a descriptor would close it when collected.
+var stdio = sync.OnceValue(func() [2]*os.File {
+	return [2]*os.File{os.NewFile(1, "stdout"), os.NewFile(2, "stderr")}
+})
+
+// forkLinger starts a child that inherits the plugin's stdout and stderr
+// and outlives the call (role "linger"), and returns its process id.
+func forkLinger() (int, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), EnvHelper+"=linger")
+	cmd.Stdout, cmd.Stderr = stdio()[0], stdio()[1]
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	go cmd.Wait() // reaped when it ends
+	return cmd.Process.Pid, nil
+}

@@ -91,11 +91,7 @@ func (l *Lab) build() error {
 	for range workers {
 		wg.Go(func() {
 			for h := range jobs {
-				script := fmt.Sprintf("link set lo up\n"+
-					"link set eth0 multicast on up\n"+
-					"addr add %s/%d dev eth0\n"+
-					"route add 224.0.0.0/4 dev eth0\n", h.Addr, Subnet.Bits())
-				if err := runIP(h.Name, script); err != nil {
+				if err := l.setupHost(h); err != nil {
 					errs[h.Index-1] = fmt.Errorf("lab: setting up host %s: %w", h.Name, err)
 				}
 			}
@@ -110,6 +106,41 @@ func (l *Lab) build() error {
 		return err
 	}
 	return l.waitReady(l.hosts)
+}
+
+// setupHost configures host h: its sysctls, then lo and eth0 up, with
+// the addresses and routes of its families.
+func (l *Lab) setupHost(h *Host) error {
+	if l.managed {
+		var sysctls map[string]string
+		if h.Family&IPv6 != 0 {
+			// Duplicate address detection off before eth0 comes up, so its
+			// link-local address is usable at once (otherwise about two
+			// seconds later); the lab's addresses are unique by design.
+			sysctls = map[string]string{"all/accept_dad": "0", "default/accept_dad": "0", "eth0/accept_dad": "0", "eth0/accept_ra": "0"}
+		} else {
+			sysctls = map[string]string{"eth0/disable_ipv6": "1"}
+		}
+		if err := h.Do(func() error {
+			for k, v := range sysctls {
+				if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+k, []byte(v), 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	script := "link set lo up\nlink set eth0 multicast on up\n"
+	if h.Family&IPv4 != 0 {
+		script += fmt.Sprintf("addr add %s/%d dev eth0\nroute add 224.0.0.0/4 dev eth0\n", h.Addr, Subnet.Bits())
+	}
+	if h.Family&IPv6 != 0 {
+		// The kernel routes ff00::/8 on eth0 by itself.
+		script += fmt.Sprintf("addr add %s/%d dev eth0 nodad\n", h.Addr6, Subnet6.Bits())
+	}
+	return runIP(h.Name, script)
 }
 
 // lockPath is the lock file that serializes namespace creation.

@@ -12,6 +12,17 @@
 //     for 224.0.0.0/4 on eth0 and no default route, so nothing sent in a
 //     host can go anywhere but the lab's LAN.
 //
+// Hosts may have IPv6 too, or only IPv6 (WithFamily, WithHostFamily): the
+// unique-local address fd6d:6367:6c61::i/64 and a link-local one, both
+// usable at once (DAD off in the host), and the kernel's own route for
+// ff00::/8 on eth0; an IPv4 host of such a lab has IPv6 off on eth0.
+// DropIPv4Multicast makes the bridge drop IPv4 multicast, as a switch
+// with IGMP snooping and no querier does. Whatever a test sends (IPv6
+// multicast, broadcast, subnet-directed broadcast) stays in the lab's
+// namespaces: the host namespace's network guard does not catch
+// subnet-directed broadcast, so such traffic must never be sent outside a
+// lab.
+//
 // The prefix is mcg<pid>-<n>: the pid of the process that built the lab
 // and a counter for labs of that process. Every link is created directly
 // in its namespace, so nothing is ever added to the namespace of the

@@ -18,10 +18,16 @@ const netnsDir = "/run/netns/"
 type Host struct {
 	// Name is the namespace's name, as `ip netns` lists it (mcg<pid>-<n>-h<i>).
 	Name string
-	// Addr is the host's address on eth0, in Subnet.
+	// Addr is the host's IPv4 address on eth0, in Subnet; invalid for an
+	// IPv6-only host.
 	Addr netip.Addr
+	// Addr6 is the host's unique-local IPv6 address on eth0, in Subnet6;
+	// invalid for an IPv4 host.
+	Addr6 netip.Addr
 	// Index is the host's number, from 1.
 	Index int
+	// Family is the host's address families.
+	Family Family
 
 	lab  *Lab
 	port string // the veth peer's name on the bridge
@@ -99,6 +105,21 @@ func (h *Host) ListenPacket(network, address string) (net.PacketConn, error) {
 	err := h.Do(func() error {
 		var err error
 		c, err = net.ListenPacket(network, address)
+		return err
+	})
+	return c, err
+}
+
+// DialContext is net.Dialer's DialContext run inside the host's namespace
+// (see Do): the connection belongs to the host. It fits
+// http.Transport.DialContext, to talk to a server in the host. Use a
+// literal address: no name is resolved in the namespace.
+func (h *Host) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	var c net.Conn
+	err := h.Do(func() error {
+		var d net.Dialer
+		var err error
+		c, err = d.DialContext(ctx, network, address)
 		return err
 	})
 	return c, err

@@ -57,7 +57,7 @@ var group = netip.MustParseAddr("239.255.42.99")
 
 // newLab builds a lab for t and checks, after the lab's cleanup has run,
 // that none of its namespaces is left.
-func newLab(t *testing.T, n int) *lab.Lab {
+func newLab(t *testing.T, n int, opts ...lab.Option) *lab.Lab {
 	t.Helper()
 	var l *lab.Lab
 	// Registered before New's cleanup, so it runs after it.
@@ -68,7 +68,7 @@ func newLab(t *testing.T, n int) *lab.Lab {
 			}
 		}
 	})
-	l = lab.New(t, n)
+	l = lab.New(t, n, opts...)
 	return l
 }
 

@@ -83,7 +83,9 @@ func (l *Lab) forwardingPorts() (map[string]bool, error) {
 	return ports, nil
 }
 
-// running reports whether the host's eth0 is operationally up.
+// running reports whether the host's eth0 is operationally up, and for
+// an IPv6 host has its link-local address (the kernel adds it once the
+// carrier is up).
 func (h *Host) running() (bool, error) {
 	var up bool
 	err := h.Do(func() error {
@@ -92,6 +94,19 @@ func (h *Host) running() (bool, error) {
 			return err
 		}
 		up = ifi.Flags&net.FlagRunning != 0
+		if !up || h.Family&IPv6 == 0 {
+			return nil
+		}
+		addrs, err := ifi.Addrs()
+		if err != nil {
+			return err
+		}
+		up = false
+		for _, a := range addrs {
+			if p, ok := a.(*net.IPNet); ok && p.IP.IsLinkLocalUnicast() && p.IP.To4() == nil {
+				up = true
+			}
+		}
 		return nil
 	})
 	return up, err

@@ -74,7 +74,7 @@ func (e *Engine) checked(k nodeKey, v Verdict) {
 		}
 		if !en.failLogged && !errors.Is(v.Err, context.Canceled) {
 			en.failLogged = true
-			e.log.printf(levelInfo, "could not check node %s at %s (tried again at later heartbeats): %v", k.node, k.addr, v.Err)
+			e.log.logf(levelInfo, fields("node", string(k.node), "addr", k.addr, "error", v.Err), "could not check node %s at %s (tried again at later heartbeats): %v", k.node, k.addr, v.Err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package libcluster
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -66,6 +67,12 @@ type Config struct {
 	Expire time.Duration
 	// CheckTimeout bounds one cookie check (no key). Default 3s.
 	CheckTimeout time.Duration
+	// Logger, when set, receives the engine's log as slog records: each
+	// with the message a *log.Logger would get (it says everything), the
+	// attribute module=discover-libcluster and fields that repeat the
+	// message's variable parts (node, addr, reason). NewEngine's
+	// *log.Logger is then not used (no key). Default nil.
+	Logger *slog.Logger
 
 	// rescan is the interface polling period where rtnetlink cannot report
 	// changes; 0 means mcast.DefaultRescan. Tests change it.

@@ -70,6 +70,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{map[string]string{"multicast_if": "10.0.0.1"}, `give the address of the interface to listen on as if_addr`},
 		{map[string]string{"erlang_cokie": "hidden-value"}, `unknown key "erlang_cokie" (did you mean "erlang_cookie"?): accepted keys are dist_port, epmd_port, erlang_cookie,`},
 		{map[string]string{"timout": "1s", "prot": "1"}, `unknown keys "prot" (did you mean "port"?), "timout" (did you mean "timeout"?)`},
+		// An unquoted cookie or secret with a space leaves its words as keys: counted, not named.
+		{map[string]string{"erlang_cookie": "horse", "battery": "", "staple": ""}, `2 unknown keys, not shown because it may be part of the erlang_cookie`},
+		{map[string]string{"secret": "horse", "battery": ""}, `an unknown key, not shown because it may be part of the secret`},
 	}
 	for _, tc := range cases {
 		_, err := ParseConfig(tc.args)
@@ -81,7 +84,7 @@ func TestParseConfigErrors(t *testing.T) {
 		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), "discover-libcluster: ") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v:\n got %v\nwant ...%s...", tc.args, err, tc.want)
 		}
-		if strings.Contains(err.Error(), "hidden-value") || strings.Contains(err.Error(), "tab\there") {
+		if strings.Contains(err.Error(), "hidden-value") || strings.Contains(err.Error(), "tab\there") || strings.Contains(err.Error(), "battery") {
 			t.Errorf("%v: the error shows a secret: %v", tc.args, err)
 		}
 	}

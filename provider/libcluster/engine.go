@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -52,13 +53,15 @@ type Engine struct {
 
 // NewEngine opens the group socket on the calling thread (so in its
 // network namespace, where the checks connect from too), joins the group
-// and starts listening. It logs to l (nil discards). Errors that are the
-// user's mistake are *ConfigErrors naming the key. Close it when done.
+// and starts listening. It logs records with fields to cfg.Logger when
+// that is set, else text lines to l; with both nil it discards the log.
+// Errors that are the user's mistake are *ConfigErrors naming the key.
+// Close it when done.
 func NewEngine(cfg *Config, l *log.Logger) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	g := newLogs(l)
+	g := newLogs(l, cfg.Logger)
 	recv, err := mcast.OpenReceiver(mcast.Settings{
 		Group:      cfg.MulticastAddr,
 		Port:       uint16(cfg.Port),
@@ -139,7 +142,7 @@ func (e *Engine) receive(p *mcast.Packet) {
 // reasonLevel is the level a drop of reason r is logged at: other
 // protocols and other secrets on the group at debug and info, broken or
 // hostile heartbeats as warnings.
-func reasonLevel(r Reason) string {
+func reasonLevel(r Reason) slog.Level {
 	switch r {
 	case ReasonPrefix, ReasonPlain, ReasonBlocks:
 		return levelDebug
@@ -151,15 +154,12 @@ func reasonLevel(r Reason) string {
 
 // drop counts a dropped datagram and logs the first of its kind each
 // minute.
-func (e *Engine) drop(src netip.AddrPort, kind, level string, why error) {
+func (e *Engine) drop(src netip.AddrPort, kind string, level slog.Level, why error) {
 	e.mu.Lock()
 	e.stats.Dropped[kind]++
 	e.mu.Unlock()
-	e.log.limited("drop "+kind, level, "dropped a datagram from %s: %v", src, why)
+	e.log.limited("drop "+kind, level, fields("reason", kind, "src", src), "dropped a datagram from %s: %v", src, why)
 }
-
-// setLogger makes the engine log to l from now on.
-func (e *Engine) setLogger(l *log.Logger) { e.log.l.Store(l) }
 
 // Stats are an Engine's counters.
 type Stats struct {

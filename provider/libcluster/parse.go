@@ -47,7 +47,7 @@ var notKeys = map[string]string{
 
 // keyParser checks the keys and writes the errors, in the style the
 // providers share.
-var keyParser = keys.Parser{Prefix: "discover-libcluster", Keys: configKeys}
+var keyParser = keys.Parser{Prefix: "discover-libcluster", Keys: configKeys, Secrets: []string{"erlang_cookie", "secret"}}
 
 // invalid returns the house-style error for a bad value.
 func invalid(key, value, accepted string) error {

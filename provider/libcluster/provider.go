@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,12 @@ import (
 // cookie logs an error for each check, so it must not be checked at every
 // lookup). Addrs calls with the same network settings share it.
 type Provider struct {
+	// Logger, when set, receives the log of the provider's engines as
+	// slog records with fields (see Config.Logger), and the *log.Logger
+	// of each Addrs call is not used. Set it before the first Addrs call.
+	// Default nil: text lines to Addrs' logger.
+	Logger *slog.Logger
+
 	mu      sync.Mutex
 	engines map[string]*Engine
 }
@@ -49,7 +56,8 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	e.log.printf(levelInfo, "found %s in %v%s", plural(len(nodes), "node"), time.Since(start).Round(time.Millisecond), nodeList(nodes))
+	took := time.Since(start).Round(time.Millisecond)
+	e.log.logf(levelInfo, fields("found", len(nodes), "took", took), "found %s in %v%s", plural(len(nodes), "node"), took, nodeList(nodes))
 	return Addrs(nodes, cfg.DistPort), nil
 }
 
@@ -82,7 +90,7 @@ func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
 	defer p.mu.Unlock()
 	old := p.engines[key]
 	if old != nil && sameChecks(old.cfg, cfg) {
-		old.setLogger(l)
+		old.log.set(l, p.Logger)
 		return old, nil
 	}
 	if old != nil {
@@ -91,6 +99,7 @@ func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
 		}
 		delete(p.engines, key)
 	}
+	cfg.Logger = p.Logger
 	e, err := NewEngine(cfg, l)
 	if err != nil {
 		return nil, err

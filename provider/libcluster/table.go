@@ -78,17 +78,17 @@ func (e *Engine) heard(node Node, addr netip.Addr, now time.Time) {
 		switch {
 		case len(e.nodes) >= maxNodes:
 			e.stats.Dropped["full"]++
-			e.log.limited("drop full", levelWarn, "dropped a heartbeat of %s from %s: %d nodes known already", node, addr, maxNodes)
+			e.log.limited("drop full", levelWarn, fields("node", string(node), "addr", addr, "reason", "full"), "dropped a heartbeat of %s from %s: %d nodes known already", node, addr, maxNodes)
 			return
 		case !e.allow(addr, now):
 			e.stats.Dropped["rate"]++
-			e.log.limited("drop rate", levelWarn, "dropped a heartbeat of %s from %s: too many new node names from that address (at most %d at once, %d known)",
+			e.log.limited("drop rate", levelWarn, fields("node", string(node), "addr", addr, "reason", "rate"), "dropped a heartbeat of %s from %s: too many new node names from that address (at most %d at once, %d known)",
 				node, addr, sourceBurst, maxPerSource)
 			return
 		}
 		en = &nodeEntry{key: k, first: now}
 		e.nodes[k] = en
-		e.log.printf(levelDebug, "heard node %s at %s", node, addr)
+		e.log.logf(levelDebug, fields("node", string(node), "addr", addr), "heard node %s at %s", node, addr)
 		select {
 		case e.wake <- struct{}{}:
 		default:
@@ -126,7 +126,7 @@ func (e *Engine) list(en *nodeEntry, now time.Time, why string) {
 		return
 	}
 	en.listed = true
-	e.log.printf(levelInfo, "node %s at %s listed: %s", en.key.node, en.key.addr, why)
+	e.log.logf(levelInfo, fields("node", string(en.key.node), "addr", en.key.addr, "reason", why), "node %s at %s listed: %s", en.key.node, en.key.addr, why)
 	e.emitLocked(Event{Kind: EventJoin, Node: en.info(), Time: now})
 	e.notifyLocked()
 }
@@ -139,7 +139,7 @@ func (e *Engine) unlist(en *nodeEntry, now time.Time, why error) {
 	}
 	en.rejected = true
 	en.listed = false
-	e.log.printf(levelInfo, "node %s at %s not listed: %v", en.key.node, en.key.addr, why)
+	e.log.logf(levelInfo, fields("node", string(en.key.node), "addr", en.key.addr, "reason", why), "node %s at %s not listed: %v", en.key.node, en.key.addr, why)
 	e.emitLocked(Event{Kind: EventReject, Node: en.info(), Time: now, Err: why})
 	e.notifyLocked()
 }
@@ -184,7 +184,7 @@ func (e *Engine) expire(now time.Time) time.Time {
 			s.nodes--
 		}
 		if en.listed {
-			e.log.printf(levelInfo, "node %s at %s forgotten: no heartbeat for %v", k.node, k.addr, e.cfg.Expire)
+			e.log.logf(levelInfo, fields("node", string(k.node), "addr", k.addr, "silent_for", e.cfg.Expire), "node %s at %s forgotten: no heartbeat for %v", k.node, k.addr, e.cfg.Expire)
 			e.emitLocked(Event{Kind: EventExpire, Node: en.info(), Time: now})
 			e.notifyLocked()
 		}

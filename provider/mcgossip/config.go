@@ -3,10 +3,13 @@ package mcgossip
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/internal/keys"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
@@ -19,16 +22,43 @@ type Config struct {
 	// Port is the UDP port of the multicast group (key port).
 	// Default 45892, libcluster's, so an existing firewall rule fits.
 	Port int
-	// MulticastAddr is the IPv4 multicast group (key multicast_addr).
-	// Default 230.1.1.251, libcluster's historical default, chosen there
-	// because 230.0.0.0/24 floods some switches despite IGMP snooping.
+	// MulticastAddr is the IPv4 multicast group (key multicast_addr, its
+	// IPv4 group), used when Family has IPv4. Default 230.1.1.251,
+	// libcluster's historical default, chosen there because 230.0.0.0/24
+	// floods some switches despite IGMP snooping. With BroadcastOnly,
+	// 255.255.255.255 sends to the limited broadcast address, and any
+	// other value (the default) to each interface's broadcast address.
 	MulticastAddr netip.Addr
-	// IfAddr is the local IPv4 address the sending socket binds to (key
-	// if_addr); with no Interfaces, the interface that has this address is
-	// used. Default 0.0.0.0: any address, the kernel picks the interface's.
+	// MulticastAddr6 is the IPv6 multicast group (key multicast_addr, its
+	// IPv6 group), used when Family has IPv6. Default ff02::114 (see
+	// DefaultMulticastAddr6 for why).
+	MulticastAddr6 netip.Addr
+	// Family is the address families the engine uses (key family): its
+	// groups, its sockets and the endpoints it seals. With both
+	// (FamilyDual) a lookup queries on both groups and merges what it
+	// hears, an announce goes to both, sealed with an endpoint of each,
+	// and a peer heard on both is one peer. Default FamilyIPv4.
+	Family Family
+	// Prefer is the family of the address a peer is listed by when its
+	// datagrams carry an endpoint of both (a dual-stack peer): FamilyIPv4
+	// or FamilyIPv6 (key prefer). An advertised address always wins.
+	// Default FamilyIPv4.
+	Prefer Family
+	// BroadcastOnly sends to an IPv4 broadcast address, with SO_BROADCAST,
+	// instead of the group, and receives every broadcast to Port (key
+	// broadcast_only, libcluster's name): for networks that drop
+	// multicast. The sealed protocol is the same (cookie, replay
+	// protection, sealed identity); TTL does not apply. IPv4 only.
+	// Default false.
+	BroadcastOnly bool
+	// IfAddr is the local address the unicast socket of its family binds
+	// to (key if_addr), IPv4 or IPv6; with no Interfaces, the interface
+	// that has this address is used (by both families). Default 0.0.0.0:
+	// any address, the kernel picks the interface's (and :: for IPv6).
 	IfAddr netip.Addr
-	// TTL is the multicast TTL (keys ttl and multicast_ttl). Default 1: the
-	// datagrams stay on the local network. 0 keeps them on this host.
+	// TTL is the multicast TTL, and the IPv6 hop limit (keys ttl and
+	// multicast_ttl). Default 1: the datagrams stay on the local network.
+	// 0 keeps them on this host. It does not apply to broadcast.
 	TTL int
 	// Interfaces are the names of the interfaces to join the group on and
 	// send on (key iface, comma-separated). Default none: the interface the
@@ -55,8 +85,10 @@ type Config struct {
 	// AdvertisePort is the port this node announces (key advertise, the
 	// port part). Default 0: none; peers report the bare address.
 	AdvertisePort uint16
-	// Name is an optional node name announced to peers (key name), at most
-	// wire.MaxNameLen bytes of printable UTF-8. Default "".
+	// Name is the node name announced to peers (key name), at most
+	// wire.MaxNameLen bytes of printable UTF-8; "" for none. Default this
+	// host's name (os.Hostname), cut to wire.MaxNameLen bytes, or "" when
+	// it is not printable.
 	Name string
 	// Announce makes the engine announce itself and answer queries (key
 	// announce). Default true, so a process that embeds the provider stays
@@ -79,11 +111,27 @@ type Config struct {
 	// with it set, Stable does not end Addrs early. 0 turns it off.
 	// Default 0.
 	Expect int
+	// ExcludeLocal makes Addrs (Engine.Discover) leave out the peers whose
+	// address belongs to one of this host's interfaces (key
+	// exclude_local): an agent beside a server is that server. Expect then
+	// counts the other hosts' peers only. Turn it off for several nodes on
+	// one host (tests, benchmarks). Default true.
+	ExcludeLocal bool
 	// AnswerJitter is the smallest answer window this engine sizes (no
 	// key): its answers to a query that asks for no window are spread over
 	// the larger of it and 20 µs per live member it knows, and its lookups
 	// ask for windows sized alike (window.go). Default 2ms.
 	AnswerJitter time.Duration
+	// Logger, when set, receives the engine's log as slog records: each
+	// with the message a *log.Logger would get (it says everything), the
+	// attribute module=discover-mcgossip and fields that repeat the
+	// message's variable parts (a peer's id, address and name, a drop's
+	// reason and source, a lookup's counts; see Peer.LogValue and
+	// Heard.LogValue). NewEngine's *log.Logger is then not used. A host
+	// that logs structured sets it, as memberlist's Config carries its
+	// logger; go-discover's Addrs has only a *log.Logger, so the Provider
+	// logs text lines (no key). Default nil.
+	Logger *slog.Logger
 
 	// rescan is the interface polling period where rtnetlink cannot
 	// report changes; 0 means mcast.DefaultRescan. Tests change it.
@@ -117,19 +165,97 @@ const (
 // DefaultMulticastAddr is the default group, 230.1.1.251.
 var DefaultMulticastAddr = netip.AddrFrom4([4]byte{230, 1, 1, 251})
 
+// DefaultMulticastAddr6 is the default IPv6 group, ff02::114: IANA's
+// "any private experiment" group (ff0X::114) at link-local scope.
+//
+// Why this one: link-local scope keeps the datagrams on the link by
+// definition (no router forwards ff02::/16, whatever the hop limit), as
+// TTL 1 does for IPv4, and needs no multicast routing or site policy. A
+// group of its own, not all-nodes (ff02::1), lets NICs and MLD-snooping
+// switches filter it, so hosts that run no engine never see it.
+// libcluster has no IPv6 group to stay compatible with. Other
+// experiments may use ff02::114 too: their datagrams are dropped unread
+// (wrong magic or key id, and counted), as a foreign cookie's are on the
+// IPv4 group. The lab checks of this project use it explicitly too.
+var DefaultMulticastAddr6 = netip.MustParseAddr("ff02::114")
+
+// Family is a set of address families: the IPv4 family, the IPv6 one, or
+// both.
+type Family uint8
+
+// The families.
+const (
+	FamilyIPv4 Family = 1 << iota
+	FamilyIPv6
+	// FamilyDual is both.
+	FamilyDual = FamilyIPv4 | FamilyIPv6
+)
+
+// String returns "ipv4", "ipv6" or "dual", as the keys family and prefer
+// take them.
+func (f Family) String() string {
+	switch f {
+	case FamilyIPv4:
+		return "ipv4"
+	case FamilyIPv6:
+		return "ipv6"
+	case FamilyDual:
+		return "dual"
+	}
+	return "family(" + strconv.Itoa(int(f)) + ")"
+}
+
+// has reports whether f includes the family of IPv6 when v6, else IPv4.
+func (f Family) has(v6 bool) bool {
+	if v6 {
+		return f&FamilyIPv6 != 0
+	}
+	return f&FamilyIPv4 != 0
+}
+
 // DefaultConfig returns the defaults of every setting; see Config for each.
 func DefaultConfig() *Config {
 	return &Config{
-		Port:          DefaultPort,
-		MulticastAddr: DefaultMulticastAddr,
-		IfAddr:        netip.IPv4Unspecified(),
-		TTL:           DefaultTTL,
-		Announce:      true,
-		Interval:      DefaultInterval,
-		Timeout:       DefaultTimeout,
-		Stable:        DefaultStable,
-		AnswerJitter:  DefaultAnswerJitter,
+		Port:           DefaultPort,
+		MulticastAddr:  DefaultMulticastAddr,
+		MulticastAddr6: DefaultMulticastAddr6,
+		Family:         FamilyIPv4,
+		Prefer:         FamilyIPv4,
+		IfAddr:         netip.IPv4Unspecified(),
+		TTL:            DefaultTTL,
+		Announce:       true,
+		Interval:       DefaultInterval,
+		Timeout:        DefaultTimeout,
+		Stable:         DefaultStable,
+		ExcludeLocal:   true,
+		Name:           hostName(),
+		AnswerJitter:   DefaultAnswerJitter,
 	}
+}
+
+// hostName returns os.Hostname as a node name (see nodeName).
+func hostName() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return nodeName(h)
+}
+
+// nodeName returns h as a node name the wire accepts: cut to
+// wire.MaxNameLen bytes (at a character boundary), or "" when it is not
+// printable UTF-8.
+func nodeName(h string) string {
+	if len(h) > wire.MaxNameLen {
+		h = h[:wire.MaxNameLen]
+		for !utf8.ValidString(h) {
+			h = h[:len(h)-1] // a character cut in two
+		}
+	}
+	if wire.CheckName(h) != nil {
+		return ""
+	}
+	return h
 }
 
 // validate checks a Config given to NewEngine field by field, with the
@@ -150,9 +276,17 @@ func (c *Config) validateFields() error {
 	switch {
 	case !validPort(c.Port):
 		return invalid("port", strconv.Itoa(c.Port), acceptPort)
-	case !validGroup(c.MulticastAddr):
+	case c.Family != FamilyIPv4 && c.Family != FamilyIPv6 && c.Family != FamilyDual:
+		return invalid("family", c.Family.String(), acceptFamily)
+	case c.BroadcastOnly && c.Family != FamilyIPv4:
+		return invalid("family", c.Family.String(), acceptBroadcastFamily)
+	case c.Family.has(false) && !c.BroadcastOnly && !validGroup4(c.MulticastAddr):
 		return invalid("multicast_addr", c.MulticastAddr.String(), acceptGroup)
-	case !validIfAddr(c.IfAddr):
+	case c.Family.has(true) && !validGroup6(c.MulticastAddr6):
+		return invalid("multicast_addr", c.MulticastAddr6.String(), acceptGroup)
+	case c.Prefer != FamilyIPv4 && c.Prefer != FamilyIPv6:
+		return invalid("prefer", c.Prefer.String(), acceptPrefer)
+	case !validIfAddr(c.IfAddr, c.Family):
 		return invalid("if_addr", c.IfAddr.String(), acceptIfAddr)
 	case !validTTL(c.TTL):
 		return invalid("ttl", strconv.Itoa(c.TTL), acceptTTL)
@@ -214,20 +348,65 @@ func (c *Config) settings() []setting {
 		}
 	}
 	add(c.Port != d.Port, "port", strconv.Itoa(c.Port))
-	add(c.MulticastAddr != d.MulticastAddr, "multicast_addr", c.MulticastAddr.String())
+	groups, differs := c.groups()
+	add(differs, "multicast_addr", strings.Join(groups, ","))
+	add(c.Family != d.Family, "family", c.Family.String())
+	add(c.Prefer != d.Prefer, "prefer", c.Prefer.String())
+	add(c.BroadcastOnly, "broadcast_only", "true")
 	add(c.IfAddr != d.IfAddr, "if_addr", c.IfAddr.String())
-	add(c.TTL != d.TTL, "ttl", strconv.Itoa(c.TTL))
+	add(c.TTL != d.TTL && !c.BroadcastOnly, "ttl", strconv.Itoa(c.TTL))
 	add(len(c.Interfaces) > 0, "iface", strings.Join(c.Interfaces, ","))
 	add(c.CookieFile != "", "cookie_file", c.CookieFile)
 	add(c.CookieFile == "" && c.Cookie != "", "cookie", "<hidden>")
 	add(c.Advertise.IsValid() || c.AdvertisePort != 0, "advertise", c.advertise())
-	add(c.Name != "", "name", c.Name)
+	add(c.Name != d.Name, "name", c.Name)
 	add(c.Announce != d.Announce, "announce", strconv.FormatBool(c.Announce))
 	add(c.Interval != d.Interval, "interval", c.Interval.String())
 	add(c.Timeout != d.Timeout, "timeout", c.Timeout.String())
 	add(c.Stable != d.Stable, "stable", c.Stable.String())
 	add(c.Expect != d.Expect, "expect", strconv.Itoa(c.Expect))
+	add(c.ExcludeLocal != d.ExcludeLocal, "exclude_local", strconv.FormatBool(c.ExcludeLocal))
 	return out
+}
+
+// groups returns the groups of the families in use, as multicast_addr
+// takes them, and whether one of them is not its family's default.
+func (c *Config) groups() (groups []string, differs bool) {
+	if c.BroadcastOnly {
+		if c.MulticastAddr == broadcast {
+			return []string{broadcast.String()}, true
+		}
+		return nil, false
+	}
+	if c.Family.has(false) {
+		groups = append(groups, c.MulticastAddr.String())
+		differs = c.MulticastAddr != DefaultMulticastAddr
+	}
+	if c.Family.has(true) {
+		groups = append(groups, c.MulticastAddr6.String())
+		differs = differs || c.MulticastAddr6 != DefaultMulticastAddr6
+	}
+	return groups, differs
+}
+
+// Groups describes where an engine of c multicasts, for messages:
+// "230.1.1.251:45892", "[ff02::114]:45892", both joined by " and ", or
+// "broadcast to port 45892" ("broadcast to 255.255.255.255:45892").
+func (c *Config) Groups() string {
+	if c.BroadcastOnly {
+		if c.MulticastAddr == broadcast {
+			return "broadcast to " + netip.AddrPortFrom(broadcast, uint16(c.Port)).String()
+		}
+		return "broadcast to port " + strconv.Itoa(c.Port)
+	}
+	var out []string
+	if c.Family.has(false) {
+		out = append(out, netip.AddrPortFrom(c.MulticastAddr, uint16(c.Port)).String())
+	}
+	if c.Family.has(true) {
+		out = append(out, netip.AddrPortFrom(c.MulticastAddr6, uint16(c.Port)).String())
+	}
+	return strings.Join(out, " and ")
 }
 
 // advertise returns the advertise setting: "ip", "ip:port" or ":port".
@@ -247,7 +426,7 @@ func (c *Config) String() string {
 	parts := []string{"provider=mcgossip"}
 	for _, s := range c.settings() {
 		v := s.value
-		if strings.ContainsAny(v, " \"\\=`") {
+		if v == "" || strings.ContainsAny(v, " \"\\=`") {
 			v = strconv.Quote(v)
 		}
 		parts = append(parts, s.key+"="+v)

@@ -1,12 +1,9 @@
 package mcgossip
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -24,13 +21,14 @@ const (
 	// MaxCookies is the most cookies a cookie_file may hold: the primary and
 	// MaxCookies-1 older ones.
 	MaxCookies = 8
-	// maxCookieFile bounds how much of a cookie_file is read.
+	// maxCookieFile is the largest cookie_file, in bytes.
 	maxCookieFile = 64 << 10
 )
 
 // parseCookie fills c.Cookie, c.OldCookies and c.CookieFile from cookie,
-// cookie_file or the environment.
-func parseCookie(c *Config, args map[string]string) error {
+// cookie_file (through readFile, which returns a file's cookies) or the
+// environment.
+func parseCookie(c *Config, args map[string]string, readFile func(path string) ([]string, error)) error {
 	cookie, hasCookie := args["cookie"]
 	file, hasFile := args["cookie_file"]
 	switch {
@@ -42,7 +40,7 @@ func parseCookie(c *Config, args map[string]string) error {
 		}
 		c.Cookie = cookie
 	case hasFile:
-		cookies, err := readCookieFile(file)
+		cookies, err := readFile(file)
 		if err != nil {
 			return fmt.Errorf("discover-mcgossip: invalid cookie_file %q: %w", file, err)
 		}
@@ -67,41 +65,6 @@ func checkCookie(s string) error {
 		return fmt.Errorf("is %d bytes long; must be at most %d bytes", len(s), MaxCookieLen)
 	}
 	return nil
-}
-
-// readCookieFile returns the cookies of a cookie file: its non-empty lines,
-// trimmed of surrounding white space, the first one primary.
-func readCookieFile(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("must be a readable file: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxCookieFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("must be a readable file: %w", err)
-	}
-	if len(data) > maxCookieFile {
-		return nil, fmt.Errorf("must be at most %d bytes: one cookie a line", maxCookieFile)
-	}
-	var cookies []string
-	for line := range bytes.SplitSeq(data, []byte("\n")) {
-		s := strings.TrimSpace(string(line))
-		if s == "" || slices.Contains(cookies, s) {
-			continue
-		}
-		if err := checkCookie(s); err != nil {
-			return nil, fmt.Errorf("cookie %d of the file (value not shown) %w", len(cookies)+1, err)
-		}
-		cookies = append(cookies, s)
-	}
-	switch {
-	case len(cookies) == 0:
-		return nil, errors.New("must hold a cookie on its first non-empty line; the file is empty or blank")
-	case len(cookies) > MaxCookies:
-		return nil, fmt.Errorf("holds %d cookies; at most %d are accepted (the current one and %d older ones)", len(cookies), MaxCookies, MaxCookies-1)
-	}
-	return cookies, nil
 }
 
 // minCookieLen is the cookie length, in characters, under which the engine

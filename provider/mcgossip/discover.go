@@ -15,6 +15,8 @@ type DiscoverOption func(*discoverOptions)
 type discoverOptions struct {
 	timeout, stable time.Duration
 	expect          int
+	excludeLocal    bool   // WithExcludeLocal
+	heard           *Heard // WithHeard
 }
 
 // WithTimeout bounds the lookup (default Config.Timeout). A deadline of the
@@ -59,12 +61,14 @@ func WithExpect(n int) DiscoverOption {
 // The result holds the peers that answered this lookup's own queries (a
 // replayed datagram cannot answer a fresh query id) and the live peers that
 // answered an earlier query of this engine, sorted by address, port and
-// id; never this engine itself. Reaching the timeout is not an error; if
+// id; never this engine itself, and, unless WithExcludeLocal(false) or
+// Config.ExcludeLocal false, no peer at one of this host's addresses
+// (WithHeard tells which it left out). Reaching the timeout is not an error; if
 // nothing was found and not even this engine's own datagrams came back,
 // the error wraps ErrMulticastUnavailable and says what to check. A
 // cancelled ctx returns what was found with ctx's error.
 func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, error) {
-	o := discoverOptions{timeout: e.cfg.Timeout, stable: e.cfg.Stable, expect: e.cfg.Expect}
+	o := discoverOptions{timeout: e.cfg.Timeout, stable: e.cfg.Stable, expect: e.cfg.Expect, excludeLocal: e.cfg.ExcludeLocal}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -79,7 +83,8 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 		return nil, ErrClosed
 	}
 	start := e.now()
-	l, ok := watchTable(e.table)
+	mark := e.heardMark()
+	l, ok := watchTable(e.table, e.localFilter(o.excludeLocal))
 	if !ok {
 		return nil, ErrClosed
 	}
@@ -87,6 +92,9 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 		e.table.unwatch(l)
 		e.pending.release(l.queryIDs(), e.now().Add(queryGrace))
 		e.releaseAnnounce()
+		if o.heard != nil {
+			*o.heard = e.heardSince(mark, l)
+		}
 	}()
 
 	plan := newRoundPlan(o, e.cfg.AnswerJitter, start)
@@ -158,11 +166,14 @@ func (e *Engine) query(l *lookup, plan *roundPlan, w time.Duration, st lookupSta
 	return e.multicast(wire.TypeQuery, q, wireWindow(w), &seen)
 }
 
-// result returns the live peers, and logs the lookup.
+// result returns the live peers but this host's (unless the lookup keeps
+// them), and logs the lookup.
 func (e *Engine) result(l *lookup, start time.Time, st lookupState) []Peer {
-	out := e.table.list()
+	out := l.dropLocal(e.table.list())
 	answered, queries := l.summary(out)
-	e.log.printf(levelDebug, "lookup found %d peers (%d answered its %d queries; the answers counted %d members) in %v",
-		len(out), answered, queries, st.members, e.now().Sub(start).Round(time.Millisecond))
+	took := e.now().Sub(start).Round(time.Millisecond)
+	e.log.logf(levelDebug, fields("found", len(out), "answered", answered, "queries", queries, "members", st.members, "took", took),
+		"lookup found %d peers (%d answered its %d queries; the answers counted %d members) in %v",
+		len(out), answered, queries, st.members, took)
 	return out
 }

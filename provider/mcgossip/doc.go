@@ -5,7 +5,10 @@
 // returns the addresses of the peers that answer it and share its cookie.
 // Every datagram is sealed with XChaCha20-Poly1305 under a key derived from
 // the cookie (see package wire), so clusters with different cookies share a
-// group without seeing each other, and the cookie never travels.
+// group without seeing each other, and the cookie never travels. The group
+// is IPv4 or IPv6, or one of each (family=dual: peers of either family,
+// each listed once); where a network drops multicast, broadcast_only=true
+// broadcasts instead, with the same sealed protocol.
 //
 // The Provider satisfies go-discover's Provider interface structurally: this
 // package does not import go-discover. Register it with

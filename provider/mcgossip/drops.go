@@ -1,6 +1,10 @@
 package mcgossip
 
-import "github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
+import (
+	"log/slog"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
+)
 
 // dropReason says why the engine dropped a datagram: a reason of the wire
 // codec or one of the engine's own. drops declares each one once, with its
@@ -40,7 +44,7 @@ const (
 type dropInfo struct {
 	name  string      // the Stats.Dropped key
 	wire  wire.Reason // the codec's reason it stands for, 0 for the engine's own
-	level string      // how loud its (rate-limited) log line is
+	level slog.Level  // how loud its (rate-limited) log line is
 	why   string      // what it probably means, for the log
 }
 

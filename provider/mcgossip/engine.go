@@ -70,13 +70,19 @@ var ErrClosed = errors.New("discover-mcgossip: engine closed")
 // unicast replies. The engine itself runs their lifecycle, the timer loop
 // and the sending.
 type Engine struct {
-	cfg   Config
-	id    wire.InstanceID
-	kr    *wire.Keyring
-	tr    transport
-	log   *logs
-	group netip.Addr
-	now   func() time.Time // the clock; tests move it
+	cfg  Config
+	id   wire.InstanceID
+	kr   atomic.Pointer[wire.Keyring] // swapped by SetCookies
+	keys cookieKeys                   // the cookies behind kr
+	tr   transport
+	log  *logs
+	now  func() time.Time // the clock; tests move it
+
+	// group4 and group6 are the destinations a group datagram of each
+	// family must have (the invalid Addr for a family not in use); with
+	// broadcast_only, group4 is 255.255.255.255, which every broadcast
+	// address the transport accepts arrives as.
+	group4, group6 netip.Addr
 
 	counter atomic.Uint64 // last counter sent
 	// lookupQueried is set once a lookup has sent a query: its answers
@@ -88,6 +94,7 @@ type Engine struct {
 	hold     chan struct{}
 	holdOnce sync.Once
 	ctr      counters
+	heard    senders // recent senders of foreign and stale datagrams
 	mcheck   multicastCheck
 
 	table   *peerTable
@@ -108,13 +115,14 @@ type Engine struct {
 // NewEngine opens the sockets (on the calling goroutine's thread, so in its
 // network namespace, which the engine keeps using for its interface scans),
 // joins the group and starts the engine: when cfg.Announce is set it
-// announces itself at once and answers queries. A nil logger discards the
-// log. Close it when done.
+// announces itself at once and answers queries. It logs records with
+// fields to cfg.Logger when that is set, else text lines to l; with both
+// nil it discards the log. Close it when done.
 func NewEngine(cfg *Config, l *log.Logger) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	g := newLogs(l)
+	g := newLogs(l, cfg.Logger)
 	kr := keyring(cfg)
 	tr, err := newUDPTransport(cfg, g)
 	if err != nil {
@@ -137,10 +145,8 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 	now := clock()
 	e := &Engine{
 		cfg:     *cfg,
-		kr:      kr,
 		tr:      tr,
 		log:     g,
-		group:   cfg.MulticastAddr,
 		now:     clock,
 		table:   newPeerTable(maxInstances),
 		replay:  newReplayStore(maxInstances, now),
@@ -154,6 +160,17 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 	if cfg.lookupFirst && cfg.Announce {
 		e.hold = make(chan struct{})
 	}
+	if cfg.Family.has(false) {
+		e.group4 = cfg.MulticastAddr
+		if cfg.BroadcastOnly {
+			e.group4 = broadcast
+		}
+	}
+	if cfg.Family.has(true) {
+		e.group6 = cfg.MulticastAddr6
+	}
+	e.kr.Store(kr)
+	e.keys.cookies = append([]string{cfg.Cookie}, cfg.OldCookies...)
 	e.cfg.Interfaces = slices.Clone(cfg.Interfaces)
 	e.cfg.OldCookies = slices.Clone(cfg.OldCookies)
 	e.cfg.Advertise = cfg.Advertise.Unmap() // the wire takes no IPv4-mapped address
@@ -162,15 +179,16 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		return nil, fmt.Errorf("discover-mcgossip: cannot make an instance id: %w", err)
 	}
 	e.table.watch(eventLog{g})
-	if w := cookieWarning(cfg.Cookie); w != "" {
+	for _, w := range configWarnings(cfg) {
 		g.printf(levelWarn, "%s", w)
 	}
 	role := "observing (announce=false)"
 	if cfg.Announce {
 		role = "announcing " + e.advertised() + " every " + cfg.Interval.String()
 	}
-	g.printf(levelInfo, "engine %s started on %s:%d (%s), %s, %s", shortID(e.id), cfg.MulticastAddr, cfg.Port,
-		strings.Join(e.ifaceNames(), ","), role, e.keyDesc())
+	ifaces := strings.Join(e.ifaceNames(), ",")
+	g.logf(levelInfo, fields("engine", e.id, "group", e.groupsDesc(), "iface", ifaces, "announce", cfg.Announce),
+		"engine %s started on %s (%s), %s, %s", shortID(e.id), e.groupsDesc(), ifaces, role, e.keyDesc())
 	if got := tr.readBuffer(); got != 0 && got < readBuffer {
 		// An agent is what a flood hits; a lookup's engine lives briefly.
 		level := levelDebug
@@ -193,7 +211,7 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 
 // sameCookies reports whether the engine uses cfg's cookies.
 func (e *Engine) sameCookies(cfg *Config) bool {
-	return e.cfg.Cookie == cfg.Cookie && slices.Equal(e.cfg.OldCookies, cfg.OldCookies)
+	return e.keys.same(append([]string{cfg.Cookie}, cfg.OldCookies...))
 }
 
 // ID returns the engine's random instance id, which its peers see.
@@ -202,7 +220,7 @@ func (e *Engine) ID() wire.InstanceID { return e.id }
 func shortID(id wire.InstanceID) string { return id.String()[:8] }
 
 func (e *Engine) keyDesc() string {
-	keys := e.kr.Keys()
+	keys := e.kr.Load().Keys()
 	s := keys[0].String()
 	if e.cfg.Cookie == "" {
 		s += " (open group)"
@@ -232,9 +250,6 @@ func (e *Engine) ifaceNames() []string {
 	}
 	return n
 }
-
-// setLogger makes l the engine's logger; nil discards the log.
-func (e *Engine) setLogger(l *log.Logger) { e.log.l.Store(l) }
 
 // run is the engine's timer loop: heartbeats, delayed answers,
 // verification queries, sweeps and the loopback check.
@@ -388,7 +403,19 @@ func (e *Engine) wakeLoop() {
 // says what to check, or nil when multicast works as far as this engine
 // can tell.
 func (e *Engine) multicastProblem() error {
-	return e.mcheck.problem(e.tr.interfaces(), netip.AddrPortFrom(e.group, uint16(e.cfg.Port)))
+	return e.mcheck.problem(e.tr.interfaces(), &e.cfg)
+}
+
+// groupsDesc describes where the engine's multicasts go (Config.Groups).
+func (e *Engine) groupsDesc() string { return e.cfg.Groups() }
+
+// groupOf returns the group a group datagram to dst must have been sent
+// to: the group of dst's family.
+func (e *Engine) groupOf(dst netip.Addr) netip.Addr {
+	if dst.Is6() {
+		return e.group6
+	}
+	return e.group4
 }
 
 // Close sends a leave (when announcing), stops the engine and returns once
@@ -409,7 +436,7 @@ func (e *Engine) close(leave bool) error {
 		}
 		e.closeErr = e.tr.close()
 		e.table.close()
-		e.log.printf(levelInfo, "engine %s stopped", shortID(e.id))
+		e.log.logf(levelInfo, fields("engine", e.id), "engine %s stopped", shortID(e.id))
 	})
 	return e.closeErr
 }
@@ -418,16 +445,21 @@ func (e *Engine) close(leave bool) error {
 type eventLog struct{ g *logs }
 
 func (l eventLog) peerEvent(ev Event) {
+	if !l.g.enabled(levelDebug) {
+		return
+	}
 	p := ev.Peer
+	attrs := fields("peer", p)
 	switch ev.Kind {
 	case EventJoin:
-		l.g.printf(levelDebug, "peer %s joined: %s", shortID(p.ID), p)
+		l.g.logf(levelDebug, attrs, "peer %s joined: %s", shortID(p.ID), peerText(p))
 	case EventUpdate:
-		l.g.printf(levelDebug, "peer %s now advertises %s", shortID(p.ID), p)
+		l.g.logf(levelDebug, attrs, "peer %s now advertises %s", shortID(p.ID), peerText(p))
 	case EventLeave:
-		l.g.printf(levelDebug, "peer %s (%s) left", shortID(p.ID), p)
+		l.g.logf(levelDebug, attrs, "peer %s (%s) left", shortID(p.ID), peerText(p))
 	case EventExpire:
-		l.g.printf(levelDebug, "peer %s (%s) expired: silent for %v", shortID(p.ID), p, ev.Time.Sub(p.LastSeen).Round(time.Millisecond))
+		silent := ev.Time.Sub(p.LastSeen).Round(time.Millisecond)
+		l.g.logf(levelDebug, append(attrs, fields("silent_for", silent)...), "peer %s (%s) expired: silent for %v", shortID(p.ID), peerText(p), silent)
 	}
 }
 

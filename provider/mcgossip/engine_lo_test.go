@@ -11,12 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip"
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
@@ -26,9 +24,11 @@ import (
 // network namespace (see TestMain), where 224.0.0.0/4 is routed to lo.
 
 // loConfig is a configuration for an engine on lo. Engines of one test
-// share a port; different tests use different ports.
+// share a port; different tests use different ports. They are all on this
+// host, so lookups keep this host's peers (ExcludeLocal false).
 func loConfig(port int, announce bool) *mcgossip.Config {
 	c := mcgossip.DefaultConfig()
+	c.ExcludeLocal = false
 	c.Port = port
 	c.Cookie = testCookie
 	c.Announce = announce
@@ -38,10 +38,10 @@ func loConfig(port int, announce bool) *mcgossip.Config {
 	return c
 }
 
-// withAdvertise returns c advertising 127.0.0.i, so that engines on lo
-// have distinct addresses.
+// withAdvertise returns c advertising 192.0.2.i, so that engines on lo
+// have distinct addresses (not this host's: lookups keep them).
 func withAdvertise(c *mcgossip.Config, i int) *mcgossip.Config {
-	c.Advertise = netip.AddrFrom4([4]byte{127, 0, 0, byte(i)})
+	c.Advertise = netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})
 	return c
 }
 
@@ -62,7 +62,7 @@ func TestLoDiscovery(t *testing.T) {
 	var wantA []string
 	for i := range 5 {
 		a = append(a, startLo(t, withAdvertise(loConfig(port, true), 10+i), nil))
-		wantA = append(wantA, "127.0.0."+strconv.Itoa(10+i))
+		wantA = append(wantA, "192.0.2."+strconv.Itoa(10+i))
 	}
 	cb := loConfig(port, true)
 	cb.Cookie = "the-other-cluster-7d1e9b"
@@ -84,9 +84,9 @@ func TestLoDiscovery(t *testing.T) {
 		want []string
 	}{
 		{"observer of cluster a", obsA, wantA},
-		{"observer of cluster b", obsB, []string{"127.0.0.20", "127.0.0.21", "127.0.0.22"}},
+		{"observer of cluster b", obsB, []string{"192.0.2.20", "192.0.2.21", "192.0.2.22"}},
 		{"member of cluster a, not itself", a[0], wantA[1:]},
-		{"member of cluster b, not itself", b[1], []string{"127.0.0.20", "127.0.0.22"}},
+		{"member of cluster b, not itself", b[1], []string{"192.0.2.20", "192.0.2.22"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,7 +139,7 @@ func TestLoLeave(t *testing.T) {
 	waitEvent(t, ev, mcgossip.EventLeave, leaver.ID(), 5*time.Second)
 	peers, err = obs.Discover(context.Background())
 	if err != nil || len(peers) != 1 || peers[0].ID != keep.ID() {
-		t.Errorf("after the leave: %v, %v; want only 127.0.0.50", addrsOf(peers), err)
+		t.Errorf("after the leave: %v, %v; want only 192.0.2.50", addrsOf(peers), err)
 	}
 }
 
@@ -147,15 +147,7 @@ func TestLoLeave(t *testing.T) {
 // on lo, for capturing and injecting datagrams.
 func groupSocket(t testing.TB, port int) (*net.UDPConn, *ipv4.PacketConn) {
 	t.Helper()
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = errors.Join(unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
-		})
-		return errors.Join(err, serr)
-	}}
-	pc, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(mcgossip.DefaultMulticastAddr, uint16(port)).String())
+	pc, err := reuseConfig.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(mcgossip.DefaultMulticastAddr, uint16(port)).String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,6 +521,11 @@ func TestLoBadInterface(t *testing.T) {
 		{"no such iface", func(c *mcgossip.Config) { c.Interfaces = []string{"nosuch0"} }, `discover-mcgossip: invalid iface "nosuch0": no such interface; this host has lo`},
 		{"foreign if_addr", func(c *mcgossip.Config) { c.IfAddr = netip.MustParseAddr("192.0.2.1") }, `discover-mcgossip: invalid if_addr "192.0.2.1": no interface of this host has this address`},
 		{"bad port", func(c *mcgossip.Config) { c.Port = 0 }, `discover-mcgossip: invalid port "0"`},
+		// The test's namespace has only lo, which carries no IPv6 group
+		// and cannot broadcast.
+		{"no IPv6", func(c *mcgossip.Config) { c.Family = mcgossip.FamilyIPv6 }, "no interface has IPv6 (check ip -6 addr), or set iface"},
+		{"no broadcast", func(c *mcgossip.Config) { c.BroadcastOnly = true },
+			"discover-mcgossip: cannot choose the interface to broadcast on: no interface is up with the BROADCAST flag and an IPv4 address with a broadcast address; name the interface with iface"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

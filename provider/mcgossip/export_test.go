@@ -24,7 +24,7 @@ func NewMemEngineAt(n *MemNet, cfg *Config, l *log.Logger, c *Clock) (*Engine, e
 	if c != nil {
 		clock = c.Now
 	}
-	return newEngine(cfg, newLogs(l), keyring(cfg), n.newPort(), clock)
+	return newEngine(cfg, newLogs(l, cfg.Logger), keyring(cfg), n.newPort(), clock)
 }
 
 // Clock is the real clock moved forward by Advance.
@@ -40,7 +40,7 @@ func (c *Clock) Advance(d time.Duration) { c.off.Add(int64(d)) }
 // it came in on the group socket (group true) or on the unicast socket, at
 // the engine's first interface address.
 func (e *Engine) Receive(b []byte, src netip.AddrPort, group bool) {
-	p := &packet{data: b, src: src, group: group, dst: e.group, ifindex: 1}
+	p := &packet{data: b, src: src, group: group, dst: e.group4, ifindex: 1}
 	if !group {
 		p.dst = e.tr.interfaces()[0].addr
 	}
@@ -69,7 +69,7 @@ func (e *Engine) LimitInstances(n int) {
 func (e *Engine) Instances() int { return e.replay.len() }
 
 // Keyring returns the engine's keyring.
-func (e *Engine) Keyring() *wire.Keyring { return e.kr }
+func (e *Engine) Keyring() *wire.Keyring { return e.kr.Load() }
 
 // Kill stops the engine without a leave, as a crash would.
 func (e *Engine) Kill() error { return e.close(false) }

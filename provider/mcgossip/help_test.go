@@ -39,8 +39,8 @@ func TestHelp(t *testing.T) {
 			t.Errorf("line %d: description starts in column %d, not %d like the others: %q", i+1, c, col, line)
 		}
 	}
-	want := []string{"provider", "port", "multicast_addr", "if_addr", "ttl", "iface", "cookie", "cookie_file",
-		"advertise", "name", "announce", "interval", "timeout", "stable", "expect"}
+	want := []string{"provider", "port", "multicast_addr", "family", "prefer", "broadcast_only", "if_addr", "ttl", "iface", "cookie", "cookie_file",
+		"advertise", "name", "announce", "interval", "timeout", "stable", "expect", "exclude_local"}
 	if strings.Join(keys, " ") != strings.Join(want, " ") {
 		t.Errorf("documented keys %v, want %v", keys, want)
 	}
@@ -48,6 +48,11 @@ func TestHelp(t *testing.T) {
 	for _, s := range []string{
 		`Default "` + strconv.Itoa(d.Port) + `"`,
 		`Default "` + d.MulticastAddr.String() + `"`,
+		`"` + d.MulticastAddr6.String() + `" for IPv6`,
+		`Default: the families of multicast_addr, else "` + d.Family.String() + `"`,
+		`Default "` + d.Prefer.String() + `"`,
+		`ttl does not apply`,
+		`Default "` + strconv.FormatBool(d.BroadcastOnly) + `"`,
 		`Default "` + d.IfAddr.String() + `"`,
 		`Alias "multicast_ttl".  Default "` + strconv.Itoa(d.TTL) + `"`,
 		`Default "true", so a host that embeds this provider`,
@@ -59,6 +64,9 @@ func TestHelp(t *testing.T) {
 		"older cookies",
 		"defaults to \"false\"", // the CLI's addrs is an observer
 		"provider=mcgossip",
+		`Default "` + strconv.FormatBool(d.ExcludeLocal) + `".`,
+		"Default: this host's name",
+		"not a loopback address",
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(h), " "), strings.Join(strings.Fields(s), " ")) {
 			t.Errorf("help lacks %q", s)

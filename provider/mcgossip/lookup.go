@@ -9,12 +9,14 @@ import (
 )
 
 // watchTable makes a lookup that watches the peer table t, knowing its
-// live peers; ok is false once t is closed.
-func watchTable(t *peerTable) (_ *lookup, ok bool) {
+// live peers but those that local tells are this host's (nil: none); ok
+// is false once t is closed.
+func watchTable(t *peerTable, local func(Peer) bool) (_ *lookup, ok bool) {
 	l := &lookup{
 		known: make(map[wire.InstanceID]bool),
 		found: make(map[wire.InstanceID]struct{}),
 		sig:   make(chan struct{}, 1),
+		local: local,
 	}
 	// The table tells l of changes with the table's lock held and then
 	// takes l's; here l's is taken first, which cannot deadlock because
@@ -23,10 +25,12 @@ func watchTable(t *peerTable) (_ *lookup, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	live, ok := t.watch(l)
-	for _, id := range live {
-		l.known[id] = true
+	for _, p := range live {
+		if !l.isLocal(p) {
+			l.known[p.ID] = true
+			l.alive++
+		}
 	}
-	l.alive = len(live)
 	return l, ok
 }
 
@@ -48,11 +52,17 @@ type lookup struct {
 	// the first, so datagrams are being lost.
 	lossy bool
 	// members and fewest are the most and the fewest live members an
-	// answer reported (its sender included); rounds[r-1] what the answers
-	// to round r tell.
+	// answer reported (its sender included, and this host's peers: they
+	// answer, and are found, like any other); rounds[r-1] what the
+	// answers to round r tell.
 	members, fewest int
 	rounds          []roundAnswers
 	sig             chan struct{}
+	// local tells the peers at this host's addresses, which the lookup
+	// neither counts as known (expect) nor returns (nil: none); leftOut
+	// are those its result left out.
+	local   func(Peer) bool
+	leftOut []Peer
 }
 
 // roundAnswers is what the answers to one query of a lookup tell.
@@ -87,6 +97,9 @@ func (l *lookup) peerEvent(ev Event) {
 	alive, seen := l.known[id]
 	switch ev.Kind {
 	case EventJoin:
+		if l.isLocal(ev.Peer) {
+			break // not counted, so never in known
+		}
 		if !seen {
 			l.news++
 			l.lastNew = ev.Time
@@ -205,4 +218,33 @@ func (l *lookup) summary(peers []Peer) (answered, queries int) {
 		}
 	}
 	return answered, len(l.queries)
+}
+
+// isLocal reports whether p is at one of this host's addresses and left
+// out of the lookup.
+func (l *lookup) isLocal(p Peer) bool { return l.local != nil && l.local(p) }
+
+// dropLocal returns peers without those at this host's addresses, and
+// remembers those it left out.
+func (l *lookup) dropLocal(peers []Peer) []Peer {
+	if l.local == nil {
+		return peers
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.leftOut = l.leftOut[:0]
+	return slices.DeleteFunc(peers, func(p Peer) bool {
+		if l.local(p) {
+			l.leftOut = append(l.leftOut, p)
+			return true
+		}
+		return false
+	})
+}
+
+// left returns the peers the last result left out.
+func (l *lookup) left() []Peer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.leftOut)
 }

@@ -91,7 +91,7 @@ func (n *MemNet) AddInterface(e *Engine) netip.AddrPort {
 	a := p.addr.Addr().As4()
 	a[1] = byte(len(p.ifs))
 	ap := netip.AddrPortFrom(netip.AddrFrom4(a), p.addr.Port())
-	p.ifs = append(p.ifs, ifaceInfo{name: "mem" + strconv.Itoa(len(p.ifs)), index: len(p.ifs) + 1, up: true, addr: ap.Addr()})
+	p.ifs = append(p.ifs, ifaceInfo{name: "mem" + strconv.Itoa(len(p.ifs)), index: len(p.ifs) + 1, fams: FamilyIPv4, addr: ap.Addr()})
 	return ap
 }
 
@@ -112,7 +112,10 @@ type memPort struct {
 	wg   sync.WaitGroup
 	down atomic.Bool
 	once sync.Once
-	rbuf int
+	rbuf int // the receive buffer it reports granted (MemNet.SetReadBuffer)
+	// host are the other addresses of the host the engine runs on
+	// (ShareHost), guarded by net.mu.
+	host []netip.Addr
 }
 
 func (n *MemNet) newPort() *memPort {
@@ -126,7 +129,7 @@ func (n *MemNet) newPort() *memPort {
 		stop: make(chan struct{}),
 		rbuf: n.rbuf,
 	}
-	p.ifs = []ifaceInfo{{name: "mem0", index: 1, up: true, addr: p.addr.Addr()}}
+	p.ifs = []ifaceInfo{{name: "mem0", index: 1, fams: FamilyIPv4, addr: p.addr.Addr()}}
 	n.ports = append(n.ports, p)
 	return p
 }
@@ -212,7 +215,42 @@ func (p *memPort) interfaces() []ifaceInfo {
 	return slices.Clone(p.ifs)
 }
 
-func (p *memPort) localPort() uint16 { return p.addr.Port() }
+// localPort returns the port of IPv4, the only family of the network.
+func (p *memPort) localPort(v6 bool) uint16 {
+	if v6 {
+		return 0
+	}
+	return p.addr.Port()
+}
+
+// hostAddrs returns the addresses of p's interfaces and of the engines on
+// its host.
+func (p *memPort) hostAddrs() ([]netip.Addr, error) {
+	p.net.mu.Lock()
+	defer p.net.mu.Unlock()
+	out := slices.Clone(p.host)
+	for _, i := range p.ifs {
+		out = append(out, i.addr)
+	}
+	return out, nil
+}
+
+// ShareHost puts the engines on one host: each one's addresses (those of
+// its interfaces then) are the others' host addresses too.
+func (n *MemNet) ShareHost(es ...*Engine) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, a := range es {
+		pa := a.tr.(*memPort)
+		for _, b := range es {
+			if a != b {
+				for _, i := range b.tr.(*memPort).ifs {
+					pa.host = append(pa.host, i.addr)
+				}
+			}
+		}
+	}
+}
 
 func (p *memPort) readBuffer() int { return p.rbuf }
 

@@ -32,9 +32,15 @@ const (
 // Config's field) apply the same rules and say the same.
 const (
 	acceptPort   = "must be an integer from 1 to 65535"
-	acceptGroup  = "must be an IPv4 multicast address, from 224.0.0.0 to 239.255.255.255, such as 230.1.1.251"
-	acceptIfAddr = "must be an IPv4 address of this host, or 0.0.0.0 for any"
+	acceptGroup  = "must be a multicast group, IPv4 (224.0.0.0 to 239.255.255.255, such as 230.1.1.251) or IPv6 (ff00::/8, of link-local scope or wider, such as ff02::114), or one of each, comma-separated"
+	acceptIfAddr = "must be an address of this host of a family in use (IPv4, or IPv6 but not link-local), or 0.0.0.0 for any"
 	acceptTTL    = "must be an integer from 0 to 255 (1 keeps datagrams on the local network)"
+	acceptFamily = `must be "ipv4", "ipv6" or "dual"`
+	acceptPrefer = `must be "ipv4" or "ipv6"`
+	// With broadcast_only=true.
+	acceptBroadcastFamily = `must be "ipv4" with broadcast_only=true: IPv6 has no broadcast`
+	acceptBroadcastGroup  = `must be "255.255.255.255" (the limited broadcast address) with broadcast_only=true, or unset (each interface's broadcast address)`
+	acceptBroadcastTTL    = "does not apply with broadcast_only=true (no router forwards a broadcast); remove it"
 )
 
 var (
@@ -46,16 +52,50 @@ var (
 var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 
 func validPort(n int) bool          { return n >= 1 && n <= 65535 }
-func validGroup(a netip.Addr) bool  { return a.Is4() && a.IsMulticast() }
-func validIfAddr(a netip.Addr) bool { return a.Is4() && !a.IsMulticast() && a != broadcast }
+func validGroup4(a netip.Addr) bool { return a.Is4() && a.IsMulticast() }
 func validTTL(n int) bool           { return n >= 0 && n <= 255 }
 func validExpect(n int) bool        { return n >= 0 && n <= MaxExpect }
 
+// validGroup6 accepts an IPv6 group of link-local scope or wider: scope 1
+// (interface-local) never leaves the host, 0 and 15 are reserved.
+func validGroup6(a netip.Addr) bool {
+	if !a.Is6() || a.Is4In6() || !a.IsMulticast() || a.Zone() != "" {
+		return false
+	}
+	scope := a.As16()[1] & 0x0f
+	return scope >= 2 && scope != 0x0f
+}
+
+// validIfAddr accepts the unspecified address of either family, or a
+// unicast one of a family in use (not an IPv6 link-local one, which would
+// need a zone).
+func validIfAddr(a netip.Addr, f Family) bool {
+	switch {
+	case !a.IsValid() || a.Zone() != "" || a.IsMulticast():
+		return false
+	case a.IsUnspecified():
+		return true
+	case a.Is4():
+		return f.has(false) && a != broadcast
+	}
+	return f.has(true) && !a.Is4In6() && !a.IsLinkLocalUnicast()
+}
+
+// parseFamily parses the value of family or prefer.
+func parseFamily(v string) (Family, bool) {
+	for _, f := range []Family{FamilyIPv4, FamilyIPv6, FamilyDual} {
+		if v == f.String() {
+			return f, true
+		}
+	}
+	return 0, false
+}
+
 // configKeys are the config keys ParseConfig accepts, sorted.
 var configKeys = []string{
-	"advertise", "announce", "cookie", "cookie_file", "expect", "iface", "if_addr",
-	"interval", "multicast_addr", "multicast_ttl", "name", "port", "provider",
-	"stable", "timeout", "ttl",
+	"advertise", "announce", "broadcast_only", "cookie", "cookie_file", "exclude_local", "expect",
+	"family", "iface", "if_addr", "interval", "multicast_addr", "multicast_ttl", "name", "port",
+	"prefer", "provider", "stable", "timeout", "ttl",
 }
 
 // ParseConfig builds a Config from go-discover arguments (key=value pairs,
@@ -66,7 +106,13 @@ var configKeys = []string{
 // the MCGOSSIP_COOKIE environment variable, in that order; cookie and
 // cookie_file together are an error. Cookie values never appear in errors.
 func ParseConfig(args map[string]string) (*Config, error) {
-	c, err := parseConfig(args)
+	return parseConfigWith(args, readCookies)
+}
+
+// parseConfigWith is ParseConfig with the cookie_file reader given
+// (a Provider remembers its files).
+func parseConfigWith(args map[string]string, readFile func(string) ([]string, error)) (*Config, error) {
+	c, err := parseConfig(args, readFile)
 	if err != nil {
 		return nil, &ConfigError{err: err}
 	}
@@ -89,7 +135,7 @@ func (e *ConfigError) Unwrap() error { return e.err }
 // errdefs convention, so a plugin host receives it as InvalidArgument.
 func (e *ConfigError) InvalidParameter() {}
 
-func parseConfig(args map[string]string) (*Config, error) {
+func parseConfig(args map[string]string, readFile func(string) ([]string, error)) (*Config, error) {
 	if err := keyParser.CheckKeys(args); err != nil {
 		return nil, err
 	}
@@ -97,7 +143,7 @@ func parseConfig(args map[string]string) (*Config, error) {
 	if err := c.set(args); err != nil {
 		return nil, err
 	}
-	if err := parseCookie(c, args); err != nil {
+	if err := parseCookie(c, args, readFile); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -116,16 +162,12 @@ func (c *Config) set(args map[string]string) error {
 		}
 		c.Port = n
 	}
-	if v, ok := args["multicast_addr"]; ok {
-		a, err := netip.ParseAddr(v)
-		if err != nil || !validGroup(a) {
-			return invalid("multicast_addr", v, acceptGroup)
-		}
-		c.MulticastAddr = a
+	if err := c.setFamilies(args); err != nil {
+		return err
 	}
 	if v, ok := args["if_addr"]; ok {
 		a, err := netip.ParseAddr(v)
-		if err != nil || !validIfAddr(a) {
+		if err != nil || !validIfAddr(a, c.Family) {
 			return invalid("if_addr", v, acceptIfAddr)
 		}
 		c.IfAddr = a
@@ -146,6 +188,9 @@ func (c *Config) set(args map[string]string) error {
 		n, err := strconv.Atoi(ttl)
 		if err != nil || !validTTL(n) {
 			return invalid(key, ttl, acceptTTL)
+		}
+		if c.BroadcastOnly {
+			return invalid(key, ttl, acceptBroadcastTTL)
 		}
 		c.TTL = n
 	}
@@ -169,12 +214,17 @@ func (c *Config) set(args map[string]string) error {
 		}
 		c.Name = v
 	}
-	if v, ok := args["announce"]; ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return invalid("announce", v, `must be "true" or "false"`)
+	for _, k := range []struct {
+		key string
+		v   *bool
+	}{{"announce", &c.Announce}, {"exclude_local", &c.ExcludeLocal}} {
+		if v, ok := args[k.key]; ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return invalid(k.key, v, `must be "true" or "false"`)
+			}
+			*k.v = b
 		}
-		c.Announce = b
 	}
 	var err error
 	if c.Interval, err = keyParser.Duration(args, "interval", c.Interval, MinInterval, MaxInterval); err != nil {
@@ -196,9 +246,76 @@ func (c *Config) set(args map[string]string) error {
 	return nil
 }
 
+// setFamilies sets the keys of the address families and groups from args:
+// broadcast_only, family, multicast_addr and prefer. Without family, the
+// families are those of the groups of multicast_addr (IPv4 without one).
+func (c *Config) setFamilies(args map[string]string) error {
+	if v, ok := args["broadcast_only"]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return invalid("broadcast_only", v, `must be "true" or "false"`)
+		}
+		c.BroadcastOnly = b
+	}
+	fam, hasFam := args["family"]
+	if hasFam {
+		f, ok := parseFamily(fam)
+		if !ok {
+			return invalid("family", fam, acceptFamily)
+		}
+		if c.BroadcastOnly && f != FamilyIPv4 {
+			return invalid("family", fam, acceptBroadcastFamily)
+		}
+		c.Family = f
+	}
+	if v, ok := args["prefer"]; ok {
+		f, ok := parseFamily(v)
+		if !ok || f == FamilyDual {
+			return invalid("prefer", v, acceptPrefer)
+		}
+		c.Prefer = f
+	}
+	v, ok := args["multicast_addr"]
+	switch {
+	case !ok:
+		return nil
+	case c.BroadcastOnly:
+		if a, err := netip.ParseAddr(v); err != nil || a != broadcast {
+			return invalid("multicast_addr", v, acceptBroadcastGroup)
+		}
+		c.MulticastAddr = broadcast
+		return nil
+	}
+	var got Family
+	for _, g := range strings.Split(v, ",") {
+		a, err := netip.ParseAddr(g)
+		switch {
+		case err == nil && a == broadcast:
+			return invalid("multicast_addr", v, "255.255.255.255 is the broadcast address: set broadcast_only=true to broadcast")
+		case err == nil && validGroup4(a) && !got.has(false):
+			c.MulticastAddr, got = a, got|FamilyIPv4
+		case err == nil && validGroup6(a) && !got.has(true):
+			c.MulticastAddr6, got = a, got|FamilyIPv6
+		default:
+			return invalid("multicast_addr", v, acceptGroup)
+		}
+	}
+	switch {
+	case !hasFam:
+		c.Family = got
+	case got&^c.Family != 0:
+		other := "IPv6"
+		if got.has(false) && !c.Family.has(false) {
+			other = "IPv4"
+		}
+		return invalid("multicast_addr", v, fmt.Sprintf("family=%s uses no %s group; set family=dual, or leave family unset", c.Family, other))
+	}
+	return nil
+}
+
 // keyParser checks the keys and writes the errors, in the style the
 // providers share.
-var keyParser = keys.Parser{Prefix: "discover-mcgossip", Keys: configKeys}
+var keyParser = keys.Parser{Prefix: "discover-mcgossip", Keys: configKeys, Secrets: []string{"cookie"}}
 
 // invalid returns the house-style error for a bad value.
 func invalid(key, value, accepted string) error {
@@ -209,9 +326,10 @@ func invalid(key, value, accepted string) error {
 const acceptAdvertise = `must be "ip", "ip:port" or ":port" with a unicast IP of this node (IPv6 in brackets with a port) and a port from 1 to 65535`
 
 // checkAdvertiseAddr says what is wrong with an (unmapped) advertised IP.
+// A loopback address would send every peer to itself.
 func checkAdvertiseAddr(a netip.Addr) error {
-	if a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() || (a.Is6() && a.IsLinkLocalUnicast()) || a == broadcast {
-		return errors.New(acceptAdvertise + "; not unspecified, multicast, broadcast or IPv6 link-local")
+	if a.Zone() != "" || a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || (a.Is6() && a.IsLinkLocalUnicast()) || a == broadcast {
+		return errors.New(acceptAdvertise + "; not loopback (each peer would reach itself), unspecified, multicast, broadcast or IPv6 link-local")
 	}
 	return nil
 }

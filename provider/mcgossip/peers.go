@@ -2,6 +2,7 @@ package mcgossip
 
 import (
 	"cmp"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
@@ -60,6 +61,22 @@ func (p Peer) String() string {
 		return p.Addr.String()
 	}
 	return net.JoinHostPort(p.Addr.String(), strconv.Itoa(int(p.Port)))
+}
+
+// LogValue makes p a group of log fields (slog.LogValuer), named as in the
+// CLI's JSON: id (the instance id, hex), addr (without the port), port
+// and name when the peer advertises them. slog.Any("peer", p) logs
+// peer.id, peer.addr, ...
+func (p Peer) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, 4)
+	attrs = append(attrs, slog.String("id", p.ID.String()), slog.String("addr", p.Addr.String()))
+	if p.Port != 0 {
+		attrs = append(attrs, slog.Int("port", int(p.Port)))
+	}
+	if p.Name != "" {
+		attrs = append(attrs, slog.String("name", p.Name))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // comparePeers orders peers by address, port, then id.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
@@ -23,28 +25,46 @@ import (
 // with the same network settings (everything but timeout, stable and
 // expect) share it.
 type Provider struct {
+	// Logger, when set, receives the log of the provider's engines as
+	// slog records with fields (see Config.Logger), and the *log.Logger
+	// of each Addrs call is not used: for a host that registers the
+	// provider with go-discover, which passes only a *log.Logger, but
+	// logs through log/slog. Set it before the first Addrs call. Default
+	// nil: text lines to Addrs' logger, as go-discover and Consul expect.
+	Logger *slog.Logger
+
 	mu      sync.Mutex
 	engines map[string]*Engine
+	files   cookieFiles
 }
 
 // Addrs returns the addresses of the peers in the group that share the
 // cookie: "ip", or "ip:port" for a peer that advertises a port, sorted by
 // address, deduplicated, without this provider's own engines (told apart
-// by instance id, not by address: several nodes may share a host). args
-// are go-discover's key=value arguments (see Help). The engine logs to l
+// by instance id) and, unless exclude_local=false, without any peer at
+// this host's own addresses. A lookup that ends short (nothing found, or
+// fewer than expect) logs one line saying what it heard instead. args
+// are go-discover's key=value arguments (see Help). A cookie_file is read
+// once and then only stat'ed: it is read again, and the engine replaced,
+// when its identity (device and inode), size or modification time changed.
+// The engine logs to l
 // from then on, also between calls, until an Addrs call for the same
-// engine gives another logger; a nil l discards the log.
+// engine gives another logger; a nil l discards the log (unless Logger is
+// set, which then receives it).
 func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error) {
-	cfg, err := ParseConfig(args)
+	cfg, err := parseConfigWith(args, p.files.read)
 	if err != nil {
 		return nil, err
 	}
-	e, err := p.engine(cfg, l)
+	_, inline := args["cookie"]
+	e, err := p.engine(cfg, l, inline)
 	if err != nil {
 		return nil, err
 	}
-	peers, err := e.Discover(context.Background(),
-		WithTimeout(cfg.Timeout), WithStable(cfg.Stable), WithExpect(cfg.Expect))
+	start := e.now()
+	var heard Heard
+	peers, err := e.Discover(context.Background(), WithTimeout(cfg.Timeout), WithStable(cfg.Stable),
+		WithExpect(cfg.Expect), WithExcludeLocal(cfg.ExcludeLocal), WithHeard(&heard))
 	if err != nil {
 		return nil, err
 	}
@@ -55,28 +75,49 @@ func (p *Provider) Addrs(args map[string]string, l *log.Logger) ([]string, error
 			out = append(out, pr.String())
 		}
 	}
+	found := len(out)         // peers, as expect counts them
 	out = slices.Compact(out) // peers are sorted by address and port
-	if len(out) == 0 {
-		e.log.printf(levelInfo, "no peers found in %v on %s:%d", cfg.Timeout, cfg.MulticastAddr, cfg.Port)
+	if found == 0 || found < cfg.Expect {
+		level := levelInfo
+		if heard.Misconfigured() {
+			level = levelWarn
+		}
+		took := e.now().Sub(start).Round(time.Millisecond)
+		e.log.logf(level, fields("found", found, "expect", cfg.Expect, "took", took, "group", e.groupsDesc(), "", heard),
+			"%s: %s", shortLookup(found, cfg.Expect, took, e.groupsDesc()), heard)
 	}
 	return out, nil
+}
+
+// shortLookup begins the line that tells of a lookup that ended short,
+// for a log: "no peers found in 5s on 230.1.1.251:45892", or "found 1 of
+// the 2 expected peers in 5s on ...". The line goes on with Heard.String.
+// groups is Config.Groups.
+func shortLookup(found, expect int, took time.Duration, groups string) string {
+	took = took.Round(time.Millisecond)
+	if found == 0 {
+		return fmt.Sprintf("no peers found in %v on %s", took, groups)
+	}
+	return fmt.Sprintf("found %d of the %d expected peers in %v on %s", found, expect, took, groups)
 }
 
 // engine returns the running engine for cfg's network settings, starting
 // one if needed. When the cookies of a cookie_file changed since its engine
 // started (a rotation), it starts a new engine and stops the old one, so
-// the process no longer answers to a retired cookie.
-func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
+// the process no longer answers to a retired cookie. A new engine warns
+// of an inline cookie (a cookie= in the config string).
+func (p *Provider) engine(cfg *Config, l *log.Logger, inline bool) (*Engine, error) {
 	key := engineKey(cfg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	old := p.engines[key]
 	if old != nil && old.sameCookies(cfg) {
-		old.setLogger(l)
+		old.log.set(l, p.Logger)
 		return old, nil
 	}
 	c := *cfg
 	c.lookupFirst = true // Addrs looks up at once
+	c.Logger = p.Logger
 	e, err := NewEngine(&c, l)
 	if err != nil {
 		return nil, err
@@ -85,8 +126,12 @@ func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
 		p.engines = make(map[string]*Engine)
 	}
 	p.engines[key] = e
+	if inline {
+		e.log.printf(levelWarn, "%s", inlineCookieWarning)
+	}
 	if old != nil {
-		e.log.printf(levelInfo, "the cookies of %s changed: engine %s replaces engine %s", cfg.CookieFile, shortID(e.id), shortID(old.id))
+		e.log.logf(levelInfo, fields("cookie_file", cfg.CookieFile, "engine", e.id, "replaces", old.id),
+			"the cookies of %s changed: engine %s replaces engine %s", cfg.CookieFile, shortID(e.id), shortID(old.id))
 		if err := old.Close(); err != nil {
 			e.log.printf(levelWarn, "stopping engine %s: %v", shortID(old.id), err)
 		}
@@ -100,8 +145,8 @@ func (p *Provider) engine(cfg *Config, l *log.Logger) (*Engine, error) {
 // cookie_file, whose change replaces the engine.
 func engineKey(c *Config) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d|%s|%s|%d|%s|%s|%d|%q|%t|%d|%d|%d",
-		c.Port, c.MulticastAddr, c.IfAddr, c.TTL, strings.Join(c.Interfaces, ","),
+	fmt.Fprintf(&b, "%d|%s|%s|%d|%t|%d|%s|%d|%s|%s|%d|%q|%t|%d|%d|%d",
+		c.Port, c.MulticastAddr, c.MulticastAddr6, c.Family, c.BroadcastOnly, c.Prefer, c.IfAddr, c.TTL, strings.Join(c.Interfaces, ","),
 		c.Advertise, c.AdvertisePort, c.Name, c.Announce, c.Interval, c.AnswerJitter, c.rescan)
 	if c.CookieFile != "" {
 		fmt.Fprintf(&b, "|file %q", c.CookieFile)

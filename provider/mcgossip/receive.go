@@ -24,19 +24,19 @@ import (
 // sender nothing a replay from the right source would not.
 func (e *Engine) handle(p *packet) {
 	e.ctr.received.Add(1)
-	if p.group && p.dst != e.group {
+	if p.group && (!p.dst.IsValid() || p.dst != e.groupOf(p.dst)) {
 		e.drop(dropNotGroup, p)
 		return
 	}
 	var m wire.Message
-	if err := wire.Open(e.kr, p.data, &m); err != nil {
+	if err := wire.Open(e.kr.Load(), p.data, &m); err != nil {
 		e.drop(wireDrop(err), p)
 		return
 	}
 	if m.Instance == e.id {
 		e.ctr.loopback.Add(1)
 		if p.group {
-			e.mcheck.cameBack(p.ifindex)
+			e.mcheck.cameBack(p.dst.Is6(), p.ifindex)
 		}
 		return
 	}
@@ -60,8 +60,9 @@ func (e *Engine) handle(p *packet) {
 		}
 		if src := p.src.Addr(); src.IsValid() && !src.IsUnspecified() && p.src != ep {
 			e.ctr.sourceMismatch.Add(1)
-			if e.log.allow(limitMismatch) { // before the arguments, which allocate
-				e.log.printf(levelDebug, "a %s of %s sealed with the endpoint %s came from %s (NAT, policy routing, or a replay from elsewhere); only the sealed endpoint is used; logged at most once a minute",
+			if e.log.allow(limitMismatch, levelDebug) { // before the arguments, which allocate
+				e.log.logf(levelDebug, fields("type", m.Type, "id", m.Instance, "endpoint", ep, "src", p.src),
+					"a %s of %s sealed with the endpoint %s came from %s (NAT, policy routing, or a replay from elsewhere); only the sealed endpoint is used; logged at most once a minute",
 					m.Type, shortID(m.Instance), ep, p.src)
 			}
 		}
@@ -93,10 +94,11 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 		if !newest {
 			return dropOlder
 		}
-		a := advertOf(m, ep)
+		a := e.advertOf(m, ep, via.ifindex)
 		live, earlier := e.table.heartbeat(&a, now)
 		if !live && e.verify.add(m.Instance, ep, via, now) {
 			earlier = true // a candidate: ask it, by unicast, to prove it is alive
+			e.logVerify(&a, ep)
 		}
 		if earlier {
 			e.wakeLoop()
@@ -107,7 +109,7 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 			return dropUnsolicited
 		}
 		if newest {
-			a := advertOf(m, ep)
+			a := e.advertOf(m, ep, via.ifindex)
 			earlier, r := e.table.answered(&a, now)
 			if r != dropNone {
 				return r
@@ -155,20 +157,36 @@ func sealedEndpoint(m *wire.Message, p *packet) (netip.AddrPort, bool) {
 	if !a.Is6() || a.Is4In6() {
 		return m.Endpoint4, m.Endpoint4.IsValid()
 	}
-	ep := m.Endpoint6
-	if ep.Addr().IsLinkLocalUnicast() && p.ifindex != 0 {
-		ep = netip.AddrPortFrom(ep.Addr().WithZone(strconv.Itoa(p.ifindex)), ep.Port())
-	}
+	ep := netip.AddrPortFrom(scoped(m.Endpoint6.Addr(), p.ifindex), m.Endpoint6.Port())
 	return ep, ep.IsValid()
 }
 
-// advertOf returns what m says about its sender, whose sealed endpoint is
-// ep: the address lookups list is the advertised one, else ep's.
-func advertOf(m *wire.Message, ep netip.AddrPort) advert {
+// scoped returns a, zoned by the interface index ifindex when it is an
+// IPv6 link-local address (which means nothing without one).
+func scoped(a netip.Addr, ifindex int) netip.Addr {
+	if !a.Is6() || !a.IsLinkLocalUnicast() || ifindex == 0 {
+		return a
+	}
+	return a.WithZone(strconv.Itoa(ifindex))
+}
+
+// advertOf returns what m says about its sender, whose sealed endpoint of
+// the family m arrived on (at interface ifindex) is ep. The address lookups
+// list is the advertised one; else, when m has an endpoint of both
+// families (a dual-stack sender), that of the family prefer names, so that
+// the sender is listed by one address whichever family each of its
+// datagrams comes by; else ep's.
+func (e *Engine) advertOf(m *wire.Message, ep netip.AddrPort, ifindex int) advert {
 	a := advert{id: m.Instance, counter: m.Counter, addr: ep.Addr(), port: m.Port, name: m.Name,
 		interval: min(max(m.Interval, MinInterval), MaxInterval)}
-	if m.Advertise.IsValid() {
+	switch {
+	case m.Advertise.IsValid():
 		a.addr = m.Advertise
+	case !m.Endpoint4.IsValid() || !m.Endpoint6.IsValid():
+	case e.cfg.Prefer == FamilyIPv6:
+		a.addr = scoped(m.Endpoint6.Addr(), ifindex)
+	default:
+		a.addr = m.Endpoint4.Addr()
 	}
 	return a
 }
@@ -176,9 +194,9 @@ func advertOf(m *wire.Message, ep netip.AddrPort) advert {
 // drop counts a dropped datagram and logs it, at most once a minute per
 // reason.
 func (e *Engine) drop(r dropReason, p *packet) {
-	e.ctr.dropped[r].Add(1)
-	if e.log.allow(int(r)) {
-		d := drops[r]
-		e.log.printf(d.level, "dropped a datagram from %s: %s; further drops of this kind are only counted for a minute", p.src, d.why)
+	e.heard.note(r, p.src.Addr(), e.ctr.dropped[r].Add(1))
+	if d := drops[r]; e.log.allow(int(r), d.level) {
+		e.log.logf(d.level, fields("reason", d.name, "src", p.src),
+			"dropped a datagram from %s: %s; further drops of this kind are only counted for a minute", p.src, d.why)
 	}
 }

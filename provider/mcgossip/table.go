@@ -202,17 +202,17 @@ func (t *peerTable) len() int {
 	return len(t.peers)
 }
 
-// watch adds w to the watchers and returns the ids of the live peers at
-// that moment, or ok false once the table is closed.
-func (t *peerTable) watch(w watcher) (live []wire.InstanceID, ok bool) {
+// watch adds w to the watchers and returns the live peers at that moment,
+// or ok false once the table is closed.
+func (t *peerTable) watch(w watcher) (live []Peer, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		return nil, false
 	}
 	t.watchers[w] = struct{}{}
-	for id := range t.peers {
-		live = append(live, id)
+	for _, m := range t.peers {
+		live = append(live, m.peer(PeerAlive))
 	}
 	return live, true
 }

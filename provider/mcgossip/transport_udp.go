@@ -37,74 +37,205 @@ const (
 	answerTruesize = 1 << 10
 )
 
-// udpTransport is the real transport: mcast's two UDP sockets, with
-// Config's settings and the engine's log.
-type udpTransport struct{ t *mcast.Transport }
+// udpTransport is the real transport: mcast's two UDP sockets for each
+// address family in use (v4, v6; nil when not in use), with Config's
+// settings and the engine's log. Each family has its own unicast socket,
+// so its own port, which the endpoint of that family carries.
+type udpTransport struct{ v4, v6 *mcast.Transport }
 
 // newUDPTransport opens the sockets, on the calling thread (so in its
-// network namespace), and joins the group. The errors that are the user's
-// mistake (an interface or an if_addr this host does not have) are
+// network namespace), and joins the groups. The errors that are the
+// user's mistake (an interface or an if_addr this host does not have) are
 // *ConfigErrors naming the key.
 func newUDPTransport(cfg *Config, g *logs) (*udpTransport, error) {
-	t, err := mcast.Open(mcast.Settings{
-		Group:      cfg.MulticastAddr,
-		Port:       uint16(cfg.Port),
-		IfAddr:     cfg.IfAddr,
-		TTL:        cfg.TTL,
-		Interfaces: cfg.Interfaces,
-		Rescan:     cfg.rescan,
-		ReadSize:   wire.MaxDatagram + 1,
-		ReadBuffer: readBuffer,
-		Log:        transportLog{g},
-	})
-	switch {
-	case err == nil:
-		return &udpTransport{t}, nil
-	case errors.Is(err, mcast.ErrUnknownInterface):
-		return nil, &ConfigError{err: fmt.Errorf("discover-mcgossip: invalid iface %w", err)}
-	case errors.Is(err, mcast.ErrAddrNotLocal):
-		return nil, &ConfigError{err: fmt.Errorf("discover-mcgossip: invalid if_addr %w", err)}
-	case errors.Is(err, mcast.ErrNoRoute):
-		return nil, fmt.Errorf("discover-mcgossip: multicast looks unavailable: %w; add one for 224.0.0.0/4 (ip route add 224.0.0.0/4 dev eth0) or set iface", err)
+	u := &udpTransport{}
+	ifaces := cfg.Interfaces
+	order := []bool{false, true}
+	if cfg.IfAddr.Is6() {
+		order = []bool{true, false} // the family of if_addr chooses the interface
 	}
-	return nil, fmt.Errorf("discover-mcgossip: %w", err)
+	var first *mcast.Transport
+	for _, v6 := range order {
+		if !cfg.Family.has(v6) {
+			continue
+		}
+		s := mcast.Settings{
+			Group:      cfg.MulticastAddr,
+			Port:       uint16(cfg.Port),
+			Broadcast:  cfg.BroadcastOnly,
+			TTL:        cfg.TTL,
+			Interfaces: ifaces,
+			Rescan:     cfg.rescan,
+			ReadSize:   wire.MaxDatagram + 1,
+			ReadBuffer: readBuffer,
+			Log:        transportLog{g},
+		}
+		switch {
+		case v6:
+			s.Group = cfg.MulticastAddr6
+		case cfg.BroadcastOnly && cfg.MulticastAddr != broadcast:
+			s.Group = netip.Addr{} // each interface's broadcast address
+		}
+		if cfg.IfAddr.Is6() == v6 {
+			s.IfAddr = cfg.IfAddr
+		} else if len(ifaces) == 0 && !cfg.IfAddr.IsUnspecified() && first != nil {
+			// The other family's if_addr chose the interface: this
+			// family uses the same one.
+			for _, i := range first.Interfaces() {
+				s.Interfaces = append(s.Interfaces, i.Name)
+			}
+		}
+		t, err := mcast.Open(s)
+		if err != nil {
+			u.close()
+			return nil, openError(s, err)
+		}
+		if first == nil {
+			first = t
+		}
+		if v6 {
+			u.v6 = t
+		} else {
+			u.v4 = t
+		}
+	}
+	return u, nil
 }
 
-func (u *udpTransport) start(h handler, rejoined func(string)) {
-	u.t.Start(func(p *mcast.Packet) {
-		h(&packet{data: p.Data, src: p.Src, dst: p.Dst, ifindex: p.IfIndex, group: p.Group})
-	}, rejoined)
+// openError returns the error for an error of mcast.Open with s.
+func openError(s mcast.Settings, err error) error {
+	switch {
+	case errors.Is(err, mcast.ErrUnknownInterface):
+		return &ConfigError{err: fmt.Errorf("discover-mcgossip: invalid iface %w", err)}
+	case errors.Is(err, mcast.ErrAddrNotLocal):
+		return &ConfigError{err: fmt.Errorf("discover-mcgossip: invalid if_addr %w", err)}
+	case errors.Is(err, mcast.ErrChooseInterface):
+		return fmt.Errorf("discover-mcgossip: %w; name the interface with iface", err)
+	case errors.Is(err, mcast.ErrNoRoute) && s.Group.Is6():
+		return fmt.Errorf("discover-mcgossip: multicast looks unavailable: %w; no interface has IPv6 (check ip -6 addr), or set iface", err)
+	case errors.Is(err, mcast.ErrNoRoute):
+		return fmt.Errorf("discover-mcgossip: multicast looks unavailable: %w; add one for 224.0.0.0/4 (ip route add 224.0.0.0/4 dev eth0) or set iface", err)
+	}
+	return fmt.Errorf("discover-mcgossip: %w", err)
 }
 
-func (u *udpTransport) multicast(b []byte, ifindex int) error { return u.t.MulticastOn(b, ifindex) }
-
-func (u *udpTransport) unicast(b []byte, dst netip.AddrPort) error { return u.t.Unicast(b, dst) }
-
-func (u *udpTransport) interfaces() []ifaceInfo {
-	ifs := u.t.Interfaces()
-	out := make([]ifaceInfo, len(ifs))
-	for i, f := range ifs {
-		out[i] = ifaceInfo{name: f.Name, index: f.Index, up: f.Up, addr: f.Addr}
+// each returns the transports in use, IPv4 first, with their family.
+func (u *udpTransport) each() []famTransport {
+	var out []famTransport
+	if u.v4 != nil {
+		out = append(out, famTransport{u.v4, false})
+	}
+	if u.v6 != nil {
+		out = append(out, famTransport{u.v6, true})
 	}
 	return out
 }
 
-func (u *udpTransport) localPort() uint16 { return u.t.LocalPort() }
-
-func (u *udpTransport) readBuffer() int { return u.t.ReadBuffer() }
-
-func (u *udpTransport) close() error { return u.t.Close() }
-
-// transportLog writes the transport's lines to the engine's log.
-type transportLog struct{ g *logs }
-
-// levels maps mcast's levels to the engine's.
-var levels = [...]string{mcast.LevelDebug: levelDebug, mcast.LevelInfo: levelInfo, mcast.LevelWarn: levelWarn}
-
-func (l transportLog) Printf(level mcast.Level, format string, args ...any) {
-	l.g.printf(levels[level], format, args...)
+// famTransport is a transport of one family.
+type famTransport struct {
+	t  *mcast.Transport
+	v6 bool
 }
 
-func (l transportLog) Limited(kind mcast.Limit, level mcast.Level, format string, args ...any) {
-	l.g.limited(limitTransport+int(kind), levels[level], format, args...)
+func (u *udpTransport) start(h handler, rejoined func(string)) {
+	for _, f := range u.each() {
+		f.t.Start(func(p *mcast.Packet) {
+			h(&packet{data: p.Data, src: p.Src, dst: p.Dst, ifindex: p.IfIndex, group: p.Group})
+		}, rejoined)
+	}
+}
+
+// multicast sends b on interface ifindex to the group of each family up
+// there.
+func (u *udpTransport) multicast(b []byte, ifindex int) error {
+	var errs []error
+	sent := false
+	for _, f := range u.each() {
+		err := f.t.MulticastOn(b, ifindex)
+		if errors.Is(err, mcast.ErrNoInterfaceUp) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sent = true
+	}
+	if !sent && len(errs) == 0 {
+		return mcast.ErrNoInterfaceUp
+	}
+	return errors.Join(errs...)
+}
+
+func (u *udpTransport) unicast(b []byte, dst netip.AddrPort) error {
+	t := u.v4
+	if dst.Addr().Is6() && !dst.Addr().Is4In6() {
+		t = u.v6
+	}
+	if t == nil {
+		return fmt.Errorf("no socket of the family of %s", dst)
+	}
+	return t.Unicast(b, dst)
+}
+
+// interfaces merges the interfaces of the families by index, in the
+// order of the IPv4 transport's, then the IPv6 one's.
+func (u *udpTransport) interfaces() []ifaceInfo {
+	var out []ifaceInfo
+	for _, f := range u.each() {
+		fam := FamilyIPv4
+		if f.v6 {
+			fam = FamilyIPv6
+		}
+		for _, i := range f.t.Interfaces() {
+			k := -1
+			for j := range out {
+				if out[j].index == i.Index && out[j].name == i.Name {
+					k = j
+				}
+			}
+			if k < 0 {
+				out = append(out, ifaceInfo{name: i.Name, index: i.Index})
+				k = len(out) - 1
+			}
+			if i.Up {
+				out[k].fams |= fam
+			}
+			if f.v6 {
+				out[k].addr6, out[k].pending6 = i.Addr, i.Pending
+			} else {
+				out[k].addr = i.Addr
+			}
+		}
+	}
+	return out
+}
+
+func (u *udpTransport) localPort(v6 bool) uint16 {
+	t := u.v4
+	if v6 {
+		t = u.v6
+	}
+	if t == nil {
+		return 0
+	}
+	return t.LocalPort()
+}
+
+func (u *udpTransport) readBuffer() int {
+	got := 0
+	for _, f := range u.each() {
+		if r := f.t.ReadBuffer(); got == 0 || (r != 0 && r < got) {
+			got = r
+		}
+	}
+	return got
+}
+
+func (u *udpTransport) close() error {
+	var errs []error
+	for _, f := range u.each() {
+		errs = append(errs, f.t.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -74,16 +74,28 @@ func floodPool(mode string, count int, victimCookie string) ([][]byte, error) {
 // a duration, in batches (sendmmsg), and reports what it sent.
 func workFlood(e *emitter, args []string) error {
 	fs := flag.NewFlagSet("flood", flag.ContinueOnError)
-	mode := fs.String("mode", floodGarbage, "garbage, foreign or forged")
+	mode := fs.String("mode", floodGarbage, "garbage, foreign, forged or mixed")
 	rate := fs.Int("rate", 100_000, "datagrams per second")
 	dur := fs.Duration("dur", 5*time.Second, "how long")
 	group := fs.String("group", "230.1.1.251:45892", "destination")
 	cookie := fs.String("cookie", "", "the victim's cookie (forged mode copies its key id)")
+	record := fs.Int("record", 32, "mixed: authentic datagrams to record before flooding")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pool, err := floodPool(*mode, 512, *cookie)
-	if err != nil {
+	var pool [][]byte
+	var err error
+	if *mode == floodMixed {
+		g, err := netip.ParseAddrPort(*group)
+		if err != nil {
+			return err
+		}
+		rec, err := recordAuthentic(g, *cookie, *record, time.Minute)
+		if err != nil {
+			return err
+		}
+		pool = mixedPool(rec, 512)
+	} else if pool, err = floodPool(*mode, 512, *cookie); err != nil {
 		return err
 	}
 	dst, err := net.ResolveUDPAddr("udp4", *group)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,24 +41,11 @@ func (b *bench) runFlood() error {
 	cfg := b.cfg
 	respHost := b.host(hostResponder)
 	flooder := b.host(hostFlooder)
-	// Cut every other host off the bridge, so the bridge does not copy the
-	// flood to them.
-	var cut []int
-	for _, h := range b.lab.Hosts() {
-		if h.Index != hostQuerier && h.Index != hostFlooder && h.Index != respHost.Index {
-			if err := h.SetLink(false); err != nil {
-				return err
-			}
-			cut = append(cut, h.Index)
-		}
+	reconnect, err := b.isolate(hostQuerier, hostFlooder, respHost.Index)
+	defer reconnect()
+	if err != nil {
+		return err
 	}
-	defer func() {
-		for _, i := range cut {
-			if err := b.host(i).SetLink(true); err != nil {
-				b.logf("reconnecting %s: %v", b.host(i).Name, err)
-			}
-		}
-	}()
 	rule := fmt.Sprintf("table netdev mcgbench {\n"+
 		"\tchain ingress {\n\t\ttype filter hook ingress device \"eth0\" priority -500; policy accept;\n"+
 		"\t\tip saddr %s counter drop\n\t}\n}\n", flooder.Addr)
@@ -143,6 +131,29 @@ func (b *bench) runFlood() error {
 		b.res.Flood = append(b.res.Flood, row)
 	}
 	return nil
+}
+
+// isolate cuts every host but keep off the bridge, so that the bridge does
+// not copy a flood to them (they would share the machine's cores), and
+// returns what reconnects them.
+func (b *bench) isolate(keep ...int) (reconnect func(), err error) {
+	var cut []int
+	reconnect = func() {
+		for _, i := range cut {
+			if err := b.host(i).SetLink(true); err != nil {
+				b.logf("reconnecting %s: %v", b.host(i).Name, err)
+			}
+		}
+	}
+	for _, h := range b.lab.Hosts() {
+		if !slices.Contains(keep, h.Index) {
+			if err := h.SetLink(false); err != nil {
+				return reconnect, err
+			}
+			cut = append(cut, h.Index)
+		}
+	}
+	return reconnect, nil
 }
 
 // lookupRow summarizes the "run" messages of a worker.

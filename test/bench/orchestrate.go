@@ -35,6 +35,7 @@ type config struct {
 	floodRate    int
 	floodDur     time.Duration
 	floodN       int
+	rfloodHosts  int // responder hosts of the responder flood
 	pluginN      int
 	pluginRuns   int
 	benchtime    string
@@ -53,6 +54,8 @@ type bench struct {
 	netns string // this process's network namespace
 	lab   *lab.Lab
 	res   *results
+	// lanLab is the dual-stack lab of the lan section, while it runs.
+	lanLab *lab.Lab
 
 	mu       sync.Mutex
 	running  []*worker
@@ -101,10 +104,11 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&c.floodRate, "flood-rate", 100_000, "flood datagrams per second")
 	fs.DurationVar(&c.floodDur, "flood-dur", 6*time.Second, "measured window of each flood phase")
 	fs.IntVar(&c.floodN, "flood-n", 10, "responders during the flood")
+	fs.IntVar(&c.rfloodHosts, "rflood-hosts", 2, "hosts the responders share in the responder flood (rflood)")
 	fs.IntVar(&c.pluginN, "plugin-n", 10, "responders during the plugin measurement")
 	fs.IntVar(&c.pluginRuns, "plugin-runs", 15, "cold and warm lookups per path in the plugin measurement")
 	fs.StringVar(&c.benchtime, "benchtime", "1s", "go test -benchtime for the codec benchmarks")
-	fs.StringVar(&sections, "sections", "latency,codec,flood,plugin,footprint", "sections to run")
+	fs.StringVar(&sections, "sections", "latency,lan,codec,flood,rflood,plugin,footprint", "sections to run")
 	fs.BoolVar(&quick, "quick", false, "fewer runs and shorter windows (a smoke test, not for the report)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (logs)")
 	if err := fs.Parse(args); err != nil {
@@ -120,11 +124,11 @@ func parseConfig(args []string) (config, error) {
 	c.sections = map[string]bool{}
 	for _, s := range strings.Split(sections, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "latency", "codec", "flood", "plugin", "footprint":
+		case "latency", "lan", "codec", "flood", "rflood", "plugin", "footprint":
 			c.sections[s] = true
 		case "":
 		default:
-			return c, fmt.Errorf("-sections: unknown section %q (have latency, codec, flood, plugin, footprint)", s)
+			return c, fmt.Errorf("-sections: unknown section %q (have latency, lan, codec, flood, rflood, plugin, footprint)", s)
 		}
 	}
 	if quick {
@@ -197,6 +201,7 @@ func (b *bench) teardown() {
 	ws := b.running
 	b.running = nil
 	l := b.lab // kept: the main goroutine may still use it; Close is idempotent
+	lanLab := b.lanLab
 	b.mu.Unlock()
 	for _, w := range ws {
 		select {
@@ -209,6 +214,9 @@ func (b *bench) teardown() {
 		if err := l.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: closing the lab: %v\n", err)
 		}
+	}
+	if lanLab != nil {
+		_ = lanLab.Close()
 	}
 	if !b.cfg.keep && b.work != "" {
 		_ = os.RemoveAll(b.work)
@@ -243,7 +251,7 @@ func (b *bench) run() error {
 	b.logf("building go-discover-mcgossip")
 	b.buildBinaries()
 
-	needLab := cfg.sections["latency"] || cfg.sections["flood"] || cfg.sections["plugin"] || cfg.sections["footprint"]
+	needLab := cfg.sections["latency"] || cfg.sections["flood"] || cfg.sections["rflood"] || cfg.sections["plugin"] || cfg.sections["footprint"]
 	var footprint chan struct{}
 	if needLab {
 		n := hostResponder - 1 + cfg.hosts + 3 // querier, flooder, responders, footprint agents and peers
@@ -274,13 +282,25 @@ func (b *bench) run() error {
 			return err
 		}
 	}
-	if cfg.sections["flood"] {
+	if cfg.sections["lan"] {
+		if err := b.runLAN(); err != nil {
+			return err
+		}
+	}
+	if cfg.sections["flood"] || cfg.sections["rflood"] {
 		if footprint != nil {
-			// The flood cuts every host it does not use off the LAN.
+			// The floods cut every host they do not use off the LAN.
 			<-footprint
 			footprint = nil
 		}
+	}
+	if cfg.sections["flood"] {
 		if err := b.runFlood(); err != nil {
+			return err
+		}
+	}
+	if cfg.sections["rflood"] {
+		if err := b.runFloodResponders(); err != nil {
 			return err
 		}
 	}

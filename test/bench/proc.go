@@ -164,6 +164,16 @@ func parseSNMP(b []byte) (udpCounters, error) {
 }
 
 // sub returns c - o, counter by counter.
+// add returns c + o.
+func (c udpCounters) add(o udpCounters) udpCounters {
+	return udpCounters{
+		InDatagrams:  c.InDatagrams + o.InDatagrams,
+		RcvbufErrors: c.RcvbufErrors + o.RcvbufErrors,
+		InErrors:     c.InErrors + o.InErrors,
+		NoPorts:      c.NoPorts + o.NoPorts,
+	}
+}
+
 func (c udpCounters) sub(o udpCounters) udpCounters {
 	return udpCounters{
 		InDatagrams:  c.InDatagrams - o.InDatagrams,

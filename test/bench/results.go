@@ -15,9 +15,11 @@ type results struct {
 	Machine   machineInfo
 	Config    config
 	Latency   []latencyRow
+	LAN       []latencyRow // the lan section's rows (lan.go)
 	First     []latencyRow // the first mcgossip lookup of each query process
 	Codec     []goBenchRun
 	Flood     []floodRow
+	RFlood    []rfloodRow // the flood on every host of the group
 	Plugin    *pluginResult
 	Footprint *footprintResult
 	// FootprintAlone is an idle agent without peers.
@@ -159,8 +161,10 @@ func (r *results) markdown() string {
 
 	r.writeTargets(w)
 	r.writeLatency(w)
+	r.writeLAN(w)
 	r.writeCodec(w)
 	r.writeFlood(w)
+	r.writeRFlood(w)
 	r.writePlugin(w)
 	r.writeFootprint(w)
 

@@ -26,7 +26,7 @@ import (
 func TestMain(m *testing.M) { netns.Main(m) }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{}, {"help"}, {"-h"}, {"--help"}, {"addrs", "-h"}, {"-q", "help"}} {
+	for _, args := range [][]string{{}, {"help"}, {"-h"}, {"--help"}, {"-q", "help"}} {
 		r := run(t, nil, args...)
 		if r.code != 0 || r.stderr != "" {
 			t.Errorf("%q: exit %d, stderr %q; want 0 and nothing", args, r.code, r.stderr)
@@ -37,12 +37,26 @@ func TestHelp(t *testing.T) {
 			}
 		}
 	}
+	// A command's help is its own, short: no provider help, no other command.
+	for _, args := range [][]string{{"addrs", "-h"}, {"help", "addrs"}, {"-q", "addrs", "--help", "cookie=x"}} {
+		r := run(t, nil, args...)
+		if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "Usage: go-discover-mcgossip addrs [flags] [key=val ...]\n") ||
+			strings.Contains(r.stdout, "keygen") || strings.Contains(r.stdout, (&mcgossip.Provider{}).Help()) {
+			t.Errorf("%q: exit %d, stderr %q, stdout:\n%s\nwant addrs's help alone", args, r.code, r.stderr, r.stdout)
+		}
+	}
 }
 
+// TestVersion: version, -v, -version and --version print the same line.
 func TestVersion(t *testing.T) {
-	r := run(t, nil, "version")
-	if r.code != 0 || r.stderr != "" || !regexp.MustCompile(`^go-discover-mcgossip \S+ \(go.*wire protocol v`+strconv.Itoa(wire.Version)+`\)\n$`).MatchString(r.stdout) {
-		t.Errorf("version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	want := run(t, nil, "version")
+	if want.code != 0 || want.stderr != "" || !regexp.MustCompile(`^go-discover-mcgossip \S+ \(go.*wire protocol v`+strconv.Itoa(wire.Version)+`\)\n$`).MatchString(want.stdout) {
+		t.Errorf("version: exit %d, stdout %q, stderr %q", want.code, want.stdout, want.stderr)
+	}
+	for _, flag := range []string{"-v", "-version", "--version"} {
+		if r := run(t, nil, flag); r.code != 0 || r.stderr != "" || r.stdout != want.stdout {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 0 and %q", flag, r.code, r.stdout, r.stderr, want.stdout)
+		}
 	}
 }
 
@@ -63,8 +77,9 @@ func TestUsageErrors(t *testing.T) {
 	for _, c := range cases {
 		r := run(t, nil, c.args...)
 		first, rest, _ := strings.Cut(r.stderr, "\n")
-		if r.code != 2 || r.stdout != "" || !strings.Contains(first, c.msg) || !strings.Contains(rest, "Usage:") {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2, a first line with %q, then the usage", c.args, r.code, r.stdout, r.stderr, c.msg)
+		if r.code != 2 || r.stdout != "" || !strings.Contains(first, c.msg) ||
+			!regexp.MustCompile(`^run 'go-discover-mcgossip help( \w+)?' for usage\n$`).MatchString(rest) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2, a first line with %q, then the hint", c.args, r.code, r.stdout, r.stderr, c.msg)
 		}
 	}
 }
@@ -150,7 +165,7 @@ func TestAddrs(t *testing.T) {
 	h := l.Hosts()
 	blue, red := keygen(t), keygen(t)
 	for _, host := range h[:3] {
-		startAgent(t, host, "provider=mcgossip", "cookie="+blue, "interval=1s")
+		startAgent(t, host, "provider=mcgossip", "cookie="+blue, "interval=1s", "name=blue-"+strconv.Itoa(host.Index))
 	}
 	startAgent(t, h[3], "cookie="+red)
 
@@ -171,6 +186,7 @@ func TestAddrs(t *testing.T) {
 			t.Errorf("%q: stderr %q, want nothing with -q", args, r.stderr)
 		}
 	}
+	checkAddrsJSON(t, run(t, h[3], "-q", "addrs", "-json", "cookie="+blue, "expect=3"), h[:3])
 	r := run(t, h[0], "-q", "addrs", "cookie="+red, "stable=1s")
 	if got := fields(t, r); r.code != 0 || !slices.Equal(got, hostAddrs(h[3])) {
 		t.Errorf("red from host 1: exit %d, found %q, want %q", r.code, got, hostAddrs(h[3]))
@@ -178,6 +194,21 @@ func TestAddrs(t *testing.T) {
 	r = run(t, h[0], "-q", "addrs", "cookie="+keygen(t), "timeout=300ms")
 	if r.code != 0 || r.stdout != "\n" || r.stderr != "" {
 		t.Errorf("unknown cookie: exit %d, stdout %q, stderr %q; want 0, an empty line, nothing", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestAddrsOnce: two agents on one host and one on another; addrs prints
+// each address once.
+func TestAddrsOnce(t *testing.T) {
+	l := lab.New(t, 3)
+	h := l.Hosts()
+	cookie := keygen(t)
+	for _, host := range []*lab.Host{h[0], h[0], h[1]} {
+		startAgent(t, host, "cookie="+cookie)
+	}
+	r := run(t, h[2], "-q", "addrs", "cookie="+cookie, "expect=3", "stable=2s")
+	if got, want := fields(t, r), hostAddrs(h[0], h[1]); r.code != 0 || !slices.Equal(got, want) {
+		t.Errorf("exit %d, found %q; want each address once, %q", r.code, got, want)
 	}
 }
 
@@ -269,7 +300,7 @@ func TestAgentSignals(t *testing.T) {
 	}{
 		{[]string{"agent", "-log-json"}, `"@message":"agent started"`, syscall.SIGINT},
 		{[]string{"-log-level", "debug", "agent"}, "[DEBUG] discover-mcgossip: joined ", syscall.SIGTERM},
-		{[]string{"agent", "-log-level=debug", "-log-json"}, `"@level":"debug","@message":"discover-mcgossip: joined `, syscall.SIGINT},
+		{[]string{"agent", "-log-level=debug", "-log-json"}, `"@level":"debug","@message":"joined `, syscall.SIGINT},
 		{[]string{"agent", "-log-level", "info"}, "[INFO]  agent started", syscall.SIGINT},
 	} {
 		a := start(t, l.Host(1), append(c.args, "provider=mcgossip", "cookie="+cookie)...)

@@ -21,7 +21,7 @@ var _ discover.Provider = (*mcgossip.Provider)(nil)
 // as Consul and Nomad do.
 func TestGoDiscover(t *testing.T) {
 	port := nextPort()
-	for _, a := range []string{"127.0.0.7:8301", "127.0.0.8:8301"} {
+	for _, a := range []string{"192.0.2.7:8301", "192.0.2.8:8301"} {
 		c := loConfig(port, true)
 		ap := netip.MustParseAddrPort(a)
 		c.Advertise, c.AdvertisePort = ap.Addr(), ap.Port()
@@ -39,7 +39,7 @@ func TestGoDiscover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"127.0.0.7:8301", "127.0.0.8:8301"}; !slices.Equal(got, want) {
+	if want := []string{"192.0.2.7:8301", "192.0.2.8:8301"}; !slices.Equal(got, want) {
 		t.Errorf("Addrs = %q, want %q", got, want)
 	}
 	logs.wait(t, `[DEBUG] discover: Using provider "mcgossip"`, 0)

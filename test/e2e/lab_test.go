@@ -111,24 +111,40 @@ func TestLabLoss(t *testing.T) {
 }
 
 // TestLabLink: a host cut off the LAN expires from its peers' tables, and
-// comes back by itself when reconnected.
+// comes back by itself when reconnected, under the same address: on an
+// IPv4 LAN and on an IPv6-only one.
 func TestLabLink(t *testing.T) {
-	l := lab.New(t, 2)
-	r := startOn(t, l.Host(1), labConfig(true), nil)
-	obs := startOn(t, l.Host(2), labConfig(false), nil)
-	ev, unsub := obs.Events()
-	defer unsub()
-	waitEvent(t, ev, mcgossip.EventJoin, r.ID(), 5*time.Second)
-	if err := l.Host(1).SetLink(false); err != nil {
-		t.Fatal(err)
-	}
-	waitEvent(t, ev, mcgossip.EventExpire, r.ID(), 10*time.Second)
-	if err := l.Host(1).SetLink(true); err != nil {
-		t.Fatal(err)
-	}
-	j := waitEvent(t, ev, mcgossip.EventJoin, r.ID(), 10*time.Second)
-	if j.Peer.Addr != l.Host(1).Addr {
-		t.Errorf("rejoined as %v", j.Peer)
+	for _, f := range []lab.Family{lab.IPv4, lab.IPv6} {
+		t.Run(f.String(), func(t *testing.T) {
+			l := lab.New(t, 2, lab.WithFamily(f))
+			c := func(announce bool) *mcgossip.Config {
+				c := labConfig(announce)
+				if f == lab.IPv6 {
+					c.Family = mcgossip.FamilyIPv6
+				}
+				return c
+			}
+			want := l.Host(1).Addr
+			if f == lab.IPv6 {
+				want = l.Host(1).Addr6
+			}
+			r := startOn(t, l.Host(1), c(true), nil)
+			obs := startOn(t, l.Host(2), c(false), nil)
+			ev, unsub := obs.Events()
+			defer unsub()
+			waitEvent(t, ev, mcgossip.EventJoin, r.ID(), 5*time.Second)
+			if err := l.Host(1).SetLink(false); err != nil {
+				t.Fatal(err)
+			}
+			waitEvent(t, ev, mcgossip.EventExpire, r.ID(), 10*time.Second)
+			if err := l.Host(1).SetLink(true); err != nil {
+				t.Fatal(err)
+			}
+			j := waitEvent(t, ev, mcgossip.EventJoin, r.ID(), 10*time.Second)
+			if j.Peer.Addr != want {
+				t.Errorf("rejoined as %v, want %v", j.Peer, want)
+			}
+		})
 	}
 }
 
@@ -157,6 +173,7 @@ func TestLabNamespacePinned(t *testing.T) {
 	cfg := func(announce bool) *mcgossip.Config {
 		c := labConfig(announce)
 		c.Interfaces = []string{"mcgp0"}
+		c.ExcludeLocal = false // the engines share the host
 		return c
 	}
 	logs := newLogBuf()

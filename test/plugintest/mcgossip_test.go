@@ -37,13 +37,15 @@ import (
 const mcgPort = "47011"
 
 // startEngines runs n announcing mcgossip engines in this process, on lo,
-// advertising 127.0.0.1:<8301+i>, and returns them and their addresses.
+// advertising 192.0.2.1:<8301+i> (not a loopback address, which advertise
+// refuses, nor this host's, which lookups leave out), and returns them and
+// their addresses.
 func startEngines(t testing.TB, cookie string, n int) ([]*mcgossip.Engine, []string) {
 	t.Helper()
 	var engines []*mcgossip.Engine
 	var want []string
 	for i := range n {
-		addr := fmt.Sprintf("127.0.0.1:%d", 8301+i)
+		addr := fmt.Sprintf("192.0.2.1:%d", 8301+i)
 		cfg, err := mcgossip.ParseConfig(map[string]string{
 			"iface": "lo", "port": mcgPort, "cookie": cookie, "advertise": addr, "interval": "1s",
 		})
@@ -63,23 +65,28 @@ func startEngines(t testing.TB, cookie string, n int) ([]*mcgossip.Engine, []str
 
 // providerLines keeps the lines a provider logged ("[LEVEL]
 // discover-mcgossip: ..."), with what differs from run to run (engine ids,
-// ports, counts, times) masked, sorted. Drop reports are left out: whether
-// a foreign heartbeat falls into a lookup's window is a matter of timing.
+// ports, counts, times) masked, sorted. Drop reports and verifications
+// are left out: whether a foreign heartbeat, or an agent's heartbeat
+// before its answer, falls into a lookup's window is a matter of timing.
 func providerLines(lines []string) []string {
 	var out []string
 	for _, l := range lines {
-		if strings.Contains(l, "dropped a datagram") {
+		if strings.Contains(l, "dropped a datagram") || strings.Contains(l, "verifying peer") {
 			continue
 		}
 		if _, rest, ok := strings.Cut(l, "] "); ok && strings.HasPrefix(rest, "discover-mcgossip: ") {
-			out = append(out, variable.ReplaceAllString(l, "#"))
+			l = variable.ReplaceAllString(l, "#")
+			out = append(out, plurals.ReplaceAllString(l, "# $1")) // "1 datagram", "2 datagrams"
 		}
 	}
 	slices.Sort(out)
 	return out
 }
 
-var variable = regexp.MustCompile(`\b[0-9a-f]{8}\b|[0-9]+`)
+var (
+	variable = regexp.MustCompile(`\b[0-9a-f]{8}\b|[0-9]+`)
+	plurals  = regexp.MustCompile(`# (datagram|peer)s\b`)
+)
 
 // TestMcgossipThroughPlugin: go-discover with the mcgossip provider loaded
 // from the real go-discover-mcgossip binary finds the same agents, with the
@@ -113,7 +120,9 @@ func TestMcgossipThroughPlugin(t *testing.T) {
 		err  bool
 	}{
 		{"finds the agents", map[string]string{"expect": "3"}, want, false},
-		{"foreign cookie", map[string]string{"cookie": cli.NewCookie(), "timeout": "300ms"}, []string{}, false},
+		// Longer than the agents' heartbeat gaps (1s ± 20%), so that both
+		// lookups hear another cookie and log the same line.
+		{"foreign cookie", map[string]string{"cookie": cli.NewCookie(), "timeout": "1500ms"}, []string{}, false},
 		{"config error", map[string]string{"port": "70000"}, nil, true},
 		{"unknown key", map[string]string{"prot": "1"}, nil, true},
 	} {
@@ -166,15 +175,15 @@ func TestMcgossipThroughPlugin(t *testing.T) {
 	defer unsubscribe()
 	if _, err := loaded.Addrs(map[string]string{
 		"provider": "mcgossip", "iface": "lo", "port": mcgPort, "cookie": cookie,
-		"advertise": "127.0.0.1:9999", "expect": "3", "timeout": "5s",
+		"advertise": "192.0.2.1:9999", "expect": "3", "timeout": "5s",
 	}, log.New(&fakeplugin.LogBuf{}, "", 0)); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, events, mcgossip.EventJoin, "127.0.0.1:9999")
+	waitEvent(t, events, mcgossip.EventJoin, "192.0.2.1:9999")
 	if err := loaded.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, events, mcgossip.EventLeave, "127.0.0.1:9999")
+	waitEvent(t, events, mcgossip.EventLeave, "192.0.2.1:9999")
 }
 
 // TestBinaryHandshakeFirst: launched with the handshake cookie,
@@ -326,5 +335,40 @@ func startAgent(t *testing.T, e *fakeplugin.Env, h *lab.Host, bin string, args .
 		t.Fatalf("agent on %s exited: %v\n%s", h, err, agentLog.String())
 	case <-time.After(10 * time.Second):
 		t.Fatalf("agent on %s did not start within 10s:\n%s", h, agentLog.String())
+	}
+}
+
+// TestMcgossipPluginExcludeLocal: through the plugin too, a lookup leaves
+// out the engine at this host's address (lo's 127.0.0.1 here) unless
+// exclude_local=false.
+func TestMcgossipPluginExcludeLocal(t *testing.T) {
+	e := fakeplugin.NewEnv(t)
+	cookie := cli.NewCookie()
+	_, want := startEngines(t, cookie, 1)
+	local, err := mcgossip.ParseConfig(map[string]string{"iface": "lo", "port": mcgPort, "cookie": cookie, "interval": "1s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	le, err := mcgossip.NewEngine(local, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = le.Close() })
+	loaded, err := plugin.NewProvider(lab.Binary(t), plugin.WithEnv(e.MarkVars()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = loaded.Close() })
+	d, err := discover.New(discover.WithProviders(map[string]discover.Provider{"mcgossip": loaded}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "provider=mcgossip iface=lo port=" + mcgPort + " announce=false cookie=" + cookie
+	var logs fakeplugin.LogBuf // go-discover wants a logger
+	if got, err := d.Addrs(base+" expect=1 stable=300ms", logs.Logger()); err != nil || !slices.Equal(got, want) {
+		t.Errorf("through the plugin: %q, %v; want %q, not this host's 127.0.0.1", got, err, want)
+	}
+	if got, err := d.Addrs(base+" expect=2 exclude_local=false", logs.Logger()); err != nil || !slices.Equal(got, append([]string{"127.0.0.1"}, want...)) {
+		t.Errorf("through the plugin, exclude_local=false: %q, %v; want 127.0.0.1 and %q", got, err, want)
 	}
 }

@@ -19,6 +19,12 @@ type Parser struct {
 	Prefix string
 	// Keys are the accepted keys, sorted.
 	Keys []string
+	// Secrets are the keys whose values are secret, such as mcgossip's
+	// cookie. When one is among the arguments, CheckKeys counts unknown
+	// keys without naming them: in a config string they may be the words
+	// of a secret with a space that was not quoted ("cookie=horse
+	// battery=staple").
+	Secrets []string
 }
 
 // Invalid returns the error for a value of key that is not accepted:
@@ -30,16 +36,29 @@ func (p Parser) Invalid(key, value, accepted string) error {
 
 // CheckKeys returns an error naming every key of args that is not
 // accepted, each with the accepted key it is closest to, if one is close,
-// and the list of accepted keys; nil if all are accepted.
+// and the list of accepted keys; nil if all are accepted. Beside a secret
+// (see Secrets) it counts them instead of naming them.
 func (p Parser) CheckKeys(args map[string]string) error {
 	var unknown []string
+	secret := ""
 	for k := range args {
 		if !slices.Contains(p.Keys, k) {
 			unknown = append(unknown, k)
 		}
+		if slices.Contains(p.Secrets, k) {
+			secret = k
+		}
 	}
 	if len(unknown) == 0 {
 		return nil
+	}
+	if secret != "" {
+		what := "an unknown key"
+		if len(unknown) > 1 {
+			what = fmt.Sprintf("%d unknown keys", len(unknown))
+		}
+		return fmt.Errorf("%s: %s, not shown because it may be part of the %s (double-quote a %s that has spaces or \"=\", or use a file): accepted keys are %s",
+			p.Prefix, what, secret, secret, strings.Join(p.Keys, ", "))
 	}
 	slices.Sort(unknown)
 	var b strings.Builder

@@ -8,10 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// linkWatch tells when a link or an IPv4 address changes in the network
+// linkWatch tells when a link or an address changes in the network
 // namespace it was opened in: a rtnetlink socket subscribed to
-// RTMGRP_LINK and RTMGRP_IPV4_IFADDR, so an idle transport does not have to
-// poll the interfaces.
+// RTMGRP_LINK, RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR (an IPv6 address
+// that finishes DAD is a change too), so an idle transport does not have
+// to poll the interfaces.
 type linkWatch struct{ f *os.File }
 
 // newLinkWatch opens a watch in the calling thread's network namespace.
@@ -20,7 +21,7 @@ func newLinkWatch() (*linkWatch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watching the interfaces: %w", os.NewSyscallError("socket", err))
 	}
-	sa := &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: unix.RTMGRP_LINK | unix.RTMGRP_IPV4_IFADDR}
+	sa := &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: unix.RTMGRP_LINK | unix.RTMGRP_IPV4_IFADDR | unix.RTMGRP_IPV6_IFADDR}
 	if err := unix.Bind(fd, sa); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("watching the interfaces: %w", os.NewSyscallError("bind", err))

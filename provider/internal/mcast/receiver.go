@@ -13,8 +13,8 @@ import (
 // provider that only observes a group that another protocol owns uses it,
 // so that it cannot send into that group by mistake.
 //
-// Like the group socket of a Transport, it binds group:port (on Linux)
-// with SO_REUSEADDR and SO_REUSEPORT, so it shares the port with the
+// Like the group socket of a Transport, it binds the port with
+// SO_REUSEADDR (see controlGroup), so it shares the port with the
 // other protocol's sockets on the same host (SO_REUSEADDR is enough for a
 // socket that has only that, such as a BEAM node's), and has
 // IP_MULTICAST_ALL off.

@@ -113,25 +113,15 @@ func TestReceiverDial(t *testing.T) {
 		ln  net.Listener
 		err error
 	}
-	done := make(chan opened, 1)
-	go func() {
-		// A thread of its own in a new namespace; never handed back.
-		runtime.LockOSThread()
-		var o opened
-		defer func() { done <- o }()
-		if o.err = unix.Unshare(unix.CLONE_NEWNET); o.err != nil {
-			return
+	var o opened
+	o.err = inNewNetns([][]string{{"link", "set", "lo", "up"}}, func() error {
+		var err error
+		if o.ln, err = net.Listen("tcp4", "127.0.0.1:0"); err != nil {
+			return err
 		}
-		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-			o.err = &exec.Error{Name: string(out), Err: err}
-			return
-		}
-		if o.ln, o.err = net.Listen("tcp4", "127.0.0.1:0"); o.err != nil {
-			return
-		}
-		o.r, o.err = OpenReceiver(Settings{Group: testGroup, Port: 45991, IfAddr: loopback, Interfaces: []string{"lo"}})
-	}()
-	o := <-done
+		o.r, err = OpenReceiver(Settings{Group: testGroup, Port: 45991, IfAddr: loopback, Interfaces: []string{"lo"}})
+		return err
+	})
 	if o.err != nil {
 		t.Fatalf("setting up a second namespace: %v", o.err)
 	}
@@ -162,4 +152,26 @@ func TestReceiverDial(t *testing.T) {
 	} else {
 		s.Close()
 	}
+}
+
+// inNewNetns runs, on a thread of its own in a new network namespace, the
+// ip(8) commands given and then f; the thread stays in that namespace and
+// is never handed back, so what f opens (sockets, a Transport) lives there.
+func inNewNetns(ip [][]string, f func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			done <- err
+			return
+		}
+		for _, args := range ip {
+			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+				done <- &exec.Error{Name: string(out), Err: err}
+				return
+			}
+		}
+		done <- f()
+	}()
+	return <-done
 }

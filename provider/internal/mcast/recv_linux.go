@@ -6,7 +6,6 @@ import (
 	"syscall"
 	"unsafe"
 
-	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 )
 
@@ -14,13 +13,17 @@ import (
 // a raw system call: the socket is non-blocking (the netpoller waits for
 // it), so the call never blocks and need not tell the Go scheduler, and
 // does not wake its sysmon thread. A system call made the usual way
-// (syscall.Syscall, as ipv4.PacketConn.ReadBatch and every net read make
-// it) runs entersyscall, which wakes sysmon from its deep sleep whenever
-// the process was idle; sysmon then sleeps 20 µs twice before it sleeps
-// deeply again: three context switches for every datagram an idle engine
-// receives, on top of the one of the thread that the datagram wakes
-// (measured with strace and voluntary_ctxt_switches: 4.5 wake-ups a
+// (syscall.Syscall, as x/net's PacketConn.ReadBatch and every net read
+// make it) runs entersyscall, which wakes sysmon from its deep sleep
+// whenever the process was idle; sysmon then sleeps 20 µs twice before it
+// sleeps deeply again: three context switches for every datagram an idle
+// engine receives, on top of the one of the thread that the datagram
+// wakes (measured with strace and voluntary_ctxt_switches: 4.5 wake-ups a
 // datagram before, about 1 after; BENCHMARKS.md, footprint).
+//
+// The same for both families: the source is a sockaddr_in or
+// sockaddr_in6, and the control messages (IP_PKTINFO or IPV6_PKTINFO)
+// are sized and parsed by the family's pconn.
 //
 // The buffers are allocated once; reading allocates nothing.
 type batchReader struct {
@@ -30,7 +33,6 @@ type batchReader struct {
 	names []unix.RawSockaddrAny
 	bufs  [][]byte
 	oobs  [][]byte
-	cm    ipv4.ControlMessage
 }
 
 // mmsghdr is struct mmsghdr: a msghdr and the length received (Go's
@@ -40,8 +42,9 @@ type mmsghdr struct {
 	len uint32
 }
 
-// newBatchReader prepares readBatch buffers of size bytes for c.
-func newBatchReader(c *net.UDPConn, _ *ipv4.PacketConn, size int) (*batchReader, error) {
+// newBatchReader prepares readBatch buffers of size bytes for c, with
+// room for the control messages pc asks for.
+func newBatchReader(c *net.UDPConn, pc pconn, size int) (*batchReader, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return nil, err
@@ -56,7 +59,7 @@ func newBatchReader(c *net.UDPConn, _ *ipv4.PacketConn, size int) (*batchReader,
 	}
 	for i := range r.hdrs {
 		r.bufs[i] = make([]byte, size)
-		r.oobs[i] = ipv4.NewControlMessage(ipv4.FlagDst | ipv4.FlagInterface)
+		r.oobs[i] = pc.newOOB()
 		r.iovs[i].Base = &r.bufs[i][0]
 		r.iovs[i].SetLen(size)
 		h := &r.hdrs[i].hdr
@@ -103,21 +106,12 @@ func (r *batchReader) read() (int, error) {
 	return n, serr
 }
 
-// fill sets p from datagram i of the last read: data, source, destination
-// and interface.
-func (r *batchReader) fill(i int, p *Packet) {
+// datagram returns datagram i of the last read: its data, its source (as
+// the kernel gives it: no zone, maybe v4-mapped) and its control
+// messages. The slices alias the reader's buffers until the next read.
+func (r *batchReader) datagram(i int) (data []byte, src netip.AddrPort, oob []byte) {
 	m := &r.hdrs[i]
-	p.Data = r.bufs[i][:m.len]
-	p.Src = sockaddrPort(&r.names[i])
-	if nn := int(m.hdr.Controllen); nn > 0 {
-		r.cm = ipv4.ControlMessage{} // Parse does not clear what a datagram lacks
-		if err := r.cm.Parse(r.oobs[i][:nn]); err == nil {
-			if a, ok := netip.AddrFromSlice(r.cm.Dst); ok {
-				p.Dst = a.Unmap()
-			}
-			p.IfIndex = r.cm.IfIndex
-		}
-	}
+	return r.bufs[i][:m.len], sockaddrPort(&r.names[i]), r.oobs[i][:m.hdr.Controllen]
 }
 
 // sockaddrPort returns the address of a received datagram's source, the
@@ -131,7 +125,7 @@ func sockaddrPort(sa *unix.RawSockaddrAny) netip.AddrPort {
 	case unix.AF_INET6:
 		s := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
 		p := (*[2]byte)(unsafe.Pointer(&s.Port))
-		return netip.AddrPortFrom(netip.AddrFrom16(s.Addr).Unmap(), uint16(p[0])<<8|uint16(p[1]))
+		return netip.AddrPortFrom(netip.AddrFrom16(s.Addr), uint16(p[0])<<8|uint16(p[1]))
 	}
 	return netip.AddrPort{}
 }

@@ -15,6 +15,7 @@ import (
 // does) which interface it sends to dst through, in the calling thread's
 // network namespace. It returns the interface index.
 func routeInterface(dst netip.Addr) (int, error) {
+	dst = dst.WithZone("")
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return 0, os.NewSyscallError("socket", err)
@@ -23,8 +24,8 @@ func routeInterface(dst netip.Addr) (int, error) {
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return 0, os.NewSyscallError("bind", err)
 	}
-	a := dst.As4()
-	const attrLen = unix.SizeofRtAttr + 4
+	a := dst.AsSlice()
+	attrLen := unix.SizeofRtAttr + len(a)
 	msgLen := unix.NLMSG_HDRLEN + unix.SizeofRtMsg + attrLen
 	b := make([]byte, msgLen)
 	binary.NativeEndian.PutUint32(b[0:4], uint32(msgLen))
@@ -33,11 +34,14 @@ func routeInterface(dst netip.Addr) (int, error) {
 	binary.NativeEndian.PutUint32(b[8:12], 1)
 	rt := b[unix.NLMSG_HDRLEN:]
 	rt[0] = unix.AF_INET // family
-	rt[1] = 32           // dst_len
+	if dst.Is6() {
+		rt[0] = unix.AF_INET6
+	}
+	rt[1] = byte(8 * len(a)) // dst_len
 	attr := rt[unix.SizeofRtMsg:]
-	binary.NativeEndian.PutUint16(attr[0:2], attrLen)
+	binary.NativeEndian.PutUint16(attr[0:2], uint16(attrLen))
 	binary.NativeEndian.PutUint16(attr[2:4], unix.RTA_DST)
-	copy(attr[4:], a[:])
+	copy(attr[4:], a)
 	if err := unix.Sendto(fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return 0, os.NewSyscallError("sendto", err)
 	}

@@ -11,7 +11,11 @@ import (
 // routeInterface finds the interface the kernel sends to dst through, by
 // the source address of a connected UDP socket (which sends nothing).
 func routeInterface(dst netip.Addr) (int, error) {
-	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
+	network := "udp4"
+	if dst.Is6() {
+		network = "udp6"
+	}
+	c, err := net.DialUDP(network, nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
 	if err != nil {
 		return 0, err
 	}

@@ -3,17 +3,10 @@
 package mcast
 
 import (
-	"net/netip"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
-
-// groupBindAddr is the address the group socket binds to: the wildcard
-// address outside Linux; the receiver checks each datagram's destination (Packet.Dst).
-func groupBindAddr(_ netip.Addr, port uint16) netip.AddrPort {
-	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
-}
 
 // controlGroup sets SO_REUSEADDR and SO_REUSEPORT (this platform's
 // constants) so several sockets (engines) share a host and a port.

@@ -6,31 +6,38 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"runtime"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
-// Settings are what Open needs; the caller has checked them (an IPv4
-// multicast Group, an IPv4 IfAddr, a TTL from 0 to 255).
+// Settings are what Open needs; the caller has checked them (a multicast
+// Group of either family, or with Broadcast an IPv4 one; an IfAddr of the
+// Group's family or unspecified; a TTL from 0 to 255).
 type Settings struct {
-	// Group and Port are the multicast group.
+	// Group and Port are the multicast group: an IPv4 or an IPv6 group.
+	// With Broadcast, Group is the limited broadcast address
+	// 255.255.255.255, or the invalid Addr for the broadcast address of
+	// each interface.
 	Group netip.Addr
 	Port  uint16
+	// Broadcast sends to a broadcast address (SO_BROADCAST) instead of a
+	// group, and receives every broadcast to Port; IPv4 only. Nothing is
+	// joined, and TTL does not apply: a router never forwards a
+	// broadcast.
+	Broadcast bool
 	// IfAddr is the local address the unicast socket binds to, the
-	// unspecified address for any; without Interfaces, the interface that
-	// has it is used.
+	// unspecified (or invalid) address for any; without Interfaces, the
+	// interface that has it is used.
 	IfAddr netip.Addr
-	// TTL is the multicast TTL.
+	// TTL is the multicast TTL, or for an IPv6 group the hop limit.
 	TTL int
 	// Interfaces are the names of the interfaces to join the group on and
 	// send on; none: the one that has IfAddr, or else the one the kernel
-	// routes the group to.
+	// routes the group to (with Broadcast: the only one that is up and
+	// can broadcast).
 	Interfaces []string
 	// Rescan is how often the interfaces are polled where rtnetlink cannot
 	// report their changes; 0 means DefaultRescan.
@@ -50,6 +57,10 @@ type Settings struct {
 	// receiveOnly, set by OpenReceiver, opens no unicast socket.
 	receiveOnly bool
 }
+
+// LimitedBroadcast is 255.255.255.255, the broadcast address of whatever
+// link a datagram leaves on.
+var LimitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 
 const (
 	// DefaultRescan is how often the interfaces are polled where rtnetlink
@@ -72,6 +83,10 @@ var (
 	// the group. The error reads "the kernel has no route to the group
 	// 230.1.1.251 (<cause>)".
 	ErrNoRoute = errors.New("the kernel has no route to the group")
+	// ErrChooseInterface: with Broadcast and without Interfaces or IfAddr,
+	// no interface, or more than one, is up with an IPv4 address and the
+	// BROADCAST flag. The error names them.
+	ErrChooseInterface = errors.New("cannot choose the interface to broadcast on")
 )
 
 // ErrNoInterfaceUp is the error of Multicast when no interface is up, and
@@ -82,17 +97,21 @@ var ErrNoInterfaceUp = errors.New("no interface is up")
 type Packet struct {
 	// Data is the datagram; it is valid only during the Handler call.
 	Data []byte
-	// Src is the UDP source.
+	// Src is the UDP source; an IPv6 link-local one carries the index of
+	// the interface it came in on as its zone.
 	Src netip.AddrPort
-	// Dst is the destination address (IP_PKTINFO): on the group socket the
-	// group (the receiver should drop a group datagram whose Dst is not its
-	// group, or unknown), on the unicast socket the local address the
-	// sender used. The zero Addr when unknown.
+	// Dst is the destination address (IP_PKTINFO, IPV6_PKTINFO): on the
+	// group socket the group (the receiver should drop a group datagram
+	// whose Dst is not its group, or unknown), on the unicast socket the
+	// local address the sender used. With Broadcast, a datagram on the
+	// group socket to 255.255.255.255 or to the broadcast address of the
+	// interface it came in on has the Dst 255.255.255.255; any other
+	// keeps its own. The zero Addr when unknown.
 	Dst netip.Addr
 	// IfIndex is the interface the datagram came in on, 0 when unknown.
 	IfIndex int
-	// Group tells that it came in on the group socket (multicast), not on
-	// the unicast socket.
+	// Group tells that it came in on the group socket (multicast or
+	// broadcast), not on the unicast socket.
 	Group bool
 }
 
@@ -104,39 +123,78 @@ type Handler func(p *Packet)
 type Interface struct {
 	Name  string
 	Index int
-	Up    bool // present and up at the last scan
-	// Addr is the interface's first IPv4 address at the last scan (the
-	// one the kernel sends multicast from), invalid when it has none.
+	Up    bool // present and up at the last scan (and, multicast, joined)
+	// Addr is the interface's address of the Transport's family at the
+	// last scan, invalid when it has none. IPv4: its first address, the
+	// one the kernel sends multicast from. IPv6: a global or unique-local
+	// address, else its link-local one (without zone); never a tentative
+	// one.
 	Addr netip.Addr
+	// Broadcast is the broadcast address of Addr (IPv4), invalid for none.
+	Broadcast netip.Addr
+	// Pending tells (IPv6) that the interface has addresses but all are
+	// tentative: duplicate address detection is still running.
+	Pending bool
 }
 
-// readBatch is how many datagrams one ReadBatch (recvmmsg) call takes: a
+// groupBindAddr is the address the group socket binds to: the wildcard
+// address of the group's family and the port. Go's net package binds a
+// socket given a multicast address to the wildcard address anyway; the
+// receiver checks each datagram's destination (Packet.Dst) against its
+// group, and IP_MULTICAST_ALL (IPV6_MULTICAST_ALL) off keeps the groups
+// other sockets joined away. Binding an IPv6 group of link-local scope
+// would also need a scope id, tying the socket to one interface; a
+// broadcast socket must take broadcasts to the port on every interface,
+// limited and directed alike.
+func groupBindAddr(group netip.Addr, port uint16) netip.AddrPort {
+	if group.Is6() {
+		return netip.AddrPortFrom(netip.IPv6Unspecified(), port)
+	}
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
+}
+
+// readBatch is how many datagrams one recvmmsg (batchReader.read) takes: a
 // flood is read with one system call per 32 datagrams, for 32 buffers
 // (about 40 KiB with 1233-byte buffers) per socket.
 const readBatch = 32
 
-// Transport moves datagrams over two IPv4 UDP sockets.
+// Transport moves datagrams over two UDP sockets of one address family.
 //
-//   - The group socket is bound to group:port (on Linux) with SO_REUSEADDR
-//     and SO_REUSEPORT, IP_MULTICAST_ALL off, joined to the group on every
-//     interface; it reports each datagram's destination (for the receiver
-//     to check against the group) and interface.
+//   - The group socket is bound to the wildcard address and the port
+//     (groupBindAddr), with SO_REUSEADDR (see controlGroup) and
+//     IP_MULTICAST_ALL (IPV6_MULTICAST_ALL) off, and joined to the group
+//     on every interface; it reports each datagram's destination (for the
+//     receiver to check against the group) and interface. With Broadcast
+//     it joins nothing and gets every broadcast to the port.
 //   - The unicast socket is bound to IfAddr:0. Every datagram goes out from
-//     it (multicast with IP_MULTICAST_IF, TTL and loopback on), so a query's
-//     source is the querier's unicast socket, where the answers come back,
-//     never the shared group port. It reports each datagram's destination
-//     and interface too.
+//     it (multicast with IP_MULTICAST_IF or IPV6_MULTICAST_IF, TTL or hop
+//     limit, and loopback on; broadcast with SO_BROADCAST, out of the
+//     interface a control message names), so a query's source is the
+//     querier's unicast socket, where the answers come back, never the
+//     shared group port. It reports each datagram's destination and
+//     interface too.
+//
+// Multicast loopback stays on for both families: several engines on one
+// host (a node and a lookup, or a benchmark's many) hear each other only
+// through it, and an engine's own multicast coming back is how it knows
+// that multicast works at all. The receiver drops its own datagrams by
+// their sealed instance id.
 //
 // A goroutine pinned to the Transport's network namespace rescans the
-// interfaces whenever rtnetlink reports a change (or every few seconds
-// where it cannot) and joins the group again on an interface that went
-// away and came back.
+// interfaces whenever rtnetlink reports a change of a link or an address
+// (or every few seconds where it cannot), joins the group again on an
+// interface that went away and came back, and notices an interface that
+// gets an address of the family again (IPv6: after DAD, or after it was
+// down and lost its addresses).
 type Transport struct {
-	group  netip.AddrPort
+	v6     bool       // the family: IPv6
+	bcast  bool       // Settings.Broadcast
+	group  netip.Addr // Settings.Group
+	port   uint16
 	gconn  *net.UDPConn
-	gpc    *ipv4.PacketConn
+	gpc    pconn
 	uconn  *net.UDPConn
-	upc    *ipv4.PacketConn
+	upc    pconn
 	log    Logger
 	rescan time.Duration
 	ns     *netnsHandle
@@ -145,6 +203,9 @@ type Transport struct {
 	// readBuf is the smaller receive buffer the kernel granted the two
 	// sockets; 0 when Settings.ReadBuffer was 0.
 	readBuf int
+	// bcastOf maps an interface index to its broadcast address (with
+	// Broadcast), for the readers, which must not take mu.
+	bcastOf atomic.Pointer[map[int]netip.Addr]
 
 	mu      sync.Mutex // guards ifs and sendIdx, and serializes multicast sends
 	ifs     []udpIface
@@ -161,12 +222,35 @@ type udpIface struct {
 	ifi *net.Interface // as last scanned
 }
 
+// network returns "udp4" or "udp6".
+func (t *Transport) network() string {
+	if t.v6 {
+		return "udp6"
+	}
+	return "udp4"
+}
+
+// target returns what the Transport sends to, for messages: the group,
+// or "broadcast".
+func (t *Transport) target() string {
+	switch {
+	case !t.bcast:
+		return t.group.String()
+	case t.group.IsValid():
+		return "broadcast " + t.group.String()
+	}
+	return "broadcast"
+}
+
 // Open opens the sockets, on the calling thread (so in its network
 // namespace, which the Transport keeps using for its interface scans), and
 // joins the group. Nothing is received before Start. Close it when done.
 func Open(s Settings) (_ *Transport, err error) {
 	t := &Transport{
-		group:    netip.AddrPortFrom(s.Group, s.Port),
+		v6:       s.Group.Is6(),
+		bcast:    s.Broadcast,
+		group:    s.Group,
+		port:     s.Port,
 		log:      s.Log,
 		rescan:   s.Rescan,
 		readSize: s.ReadSize,
@@ -198,65 +282,100 @@ func Open(s Settings) (_ *Transport, err error) {
 
 	lc := net.ListenConfig{Control: controlGroup}
 	bind := groupBindAddr(s.Group, s.Port)
-	pc, err := lc.ListenPacket(context.Background(), "udp4", bind.String())
+	pc, err := lc.ListenPacket(context.Background(), t.network(), bind.String())
 	if err != nil {
 		hint := ""
 		if errors.Is(err, syscall.EADDRINUSE) {
-			hint = " (a socket of another user, or one without SO_REUSEPORT, holds the port; choose another port)"
+			hint = " (a socket without SO_REUSEADDR holds the port; choose another port)"
 		}
 		return nil, fmt.Errorf("cannot bind the group socket to %s%s: %w", bind, hint, err)
 	}
 	t.gconn = pc.(*net.UDPConn)
-	t.gpc = ipv4.NewPacketConn(t.gconn)
-	if err := t.gpc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
+	t.gpc = newPconn(t.gconn, t.v6)
+	if err := t.gpc.askPacketInfo(); err != nil {
 		return nil, fmt.Errorf("cannot ask for packet info on the group socket: %w", err)
 	}
 	if err := t.setReadBuffer(t.gconn, s.ReadBuffer); err != nil {
 		return nil, fmt.Errorf("cannot set the receive buffer of the group socket: %w", err)
 	}
-	grp := &net.UDPAddr{IP: s.Group.AsSlice()}
+	all, _ := net.Interfaces()
+	addrs := allAddrs(all)
 	var joined []string
 	for _, ifi := range ifis {
-		u := udpIface{Interface: Interface{Name: ifi.Name, Index: ifi.Index, Addr: ifaceAddr(ifi)}, ifi: ifi}
-		if ifi.Flags&net.FlagMulticast == 0 {
-			g.Printf(LevelWarn, "interface %s lacks the MULTICAST flag, multicast may not work there; check with: ip link show %s (fix: ip link set %s multicast on)", ifi.Name, ifi.Name, ifi.Name)
-		}
-		if err := t.gpc.JoinGroup(ifi, grp); err != nil {
-			if ifi.Flags&net.FlagUp != 0 {
-				return nil, fmt.Errorf("cannot join %s on %s: %w", s.Group, ifi.Name, err)
+		a := addrs[ifi.Index]
+		u := udpIface{Interface: Interface{Name: ifi.Name, Index: ifi.Index}, ifi: ifi}
+		u.setAddrs(a, t.v6)
+		switch {
+		case t.bcast:
+			if ifi.Flags&net.FlagBroadcast == 0 {
+				g.Printf(LevelWarn, "interface %s lacks the BROADCAST flag, broadcast may not work there; check with: ip link show %s", ifi.Name, ifi.Name)
 			}
-			g.Printf(LevelWarn, "interface %s is down; will join %s there once it is up", ifi.Name, s.Group)
-		} else {
+			if ifi.Flags&net.FlagUp == 0 {
+				g.Printf(LevelWarn, "interface %s is down; will broadcast there once it is up", ifi.Name)
+				break
+			}
+			u.Up = true
+			joined = append(joined, ifi.Name)
+		default:
+			if ifi.Flags&net.FlagMulticast == 0 {
+				g.Printf(LevelWarn, "interface %s lacks the MULTICAST flag, multicast may not work there; check with: ip link show %s (fix: ip link set %s multicast on)", ifi.Name, ifi.Name, ifi.Name)
+			}
+			if err := t.gpc.join(ifi, s.Group); err != nil {
+				if ifi.Flags&net.FlagUp != 0 {
+					return nil, fmt.Errorf("cannot join %s on %s: %w", s.Group, ifi.Name, err)
+				}
+				g.Printf(LevelWarn, "interface %s is down; will join %s there once it is up", ifi.Name, s.Group)
+				break
+			}
 			u.Up = true
 			joined = append(joined, ifi.Name)
 		}
 		t.ifs = append(t.ifs, u)
 	}
+	t.publishBroadcasts()
 	if len(joined) == 0 {
-		return nil, fmt.Errorf("cannot join %s: no interface is up (%s)", s.Group, strings.Join(t.names(), ", "))
+		return nil, fmt.Errorf("cannot use %s: no interface is up (%s)", t.target(), strings.Join(t.names(), ", "))
 	}
 	if s.receiveOnly {
-		g.Printf(LevelDebug, "joined %s on %s; receiving only", t.group, strings.Join(joined, ", "))
+		g.Printf(LevelDebug, "joined %s on %s; receiving only", netip.AddrPortFrom(t.group, t.port), strings.Join(joined, ", "))
 		return t, nil
 	}
 
 	lc = net.ListenConfig{Control: controlUnicast}
-	uaddr := netip.AddrPortFrom(s.IfAddr, 0)
-	if pc, err = lc.ListenPacket(context.Background(), "udp4", uaddr.String()); err != nil {
+	ifAddr := s.IfAddr
+	if !ifAddr.IsValid() || ifAddr.IsUnspecified() {
+		ifAddr = netip.IPv4Unspecified()
+		if t.v6 {
+			ifAddr = netip.IPv6Unspecified()
+		}
+	}
+	uaddr := netip.AddrPortFrom(ifAddr, 0)
+	if pc, err = lc.ListenPacket(context.Background(), t.network(), uaddr.String()); err != nil {
 		return nil, fmt.Errorf("cannot bind the unicast socket to %s (if_addr): %w", uaddr, err)
 	}
 	t.uconn = pc.(*net.UDPConn)
-	t.upc = ipv4.NewPacketConn(t.uconn)
-	if err := t.upc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
+	t.upc = newPconn(t.uconn, t.v6)
+	if err := t.upc.askPacketInfo(); err != nil {
 		return nil, fmt.Errorf("cannot ask for packet info on the unicast socket: %w", err)
 	}
 	if err := t.setReadBuffer(t.uconn, s.ReadBuffer); err != nil {
 		return nil, fmt.Errorf("cannot set the receive buffer of the unicast socket: %w", err)
 	}
-	if err := t.upc.SetMulticastTTL(s.TTL); err != nil {
-		return nil, fmt.Errorf("cannot set the multicast TTL to %d: %w", s.TTL, err)
+	if t.bcast {
+		rc, err := t.uconn.SyscallConn()
+		if err == nil {
+			err = setBroadcast(rc)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot turn SO_BROADCAST on: %w", err)
+		}
+		g.Printf(LevelDebug, "broadcasting to port %d on %s; sending from %s", t.port, strings.Join(joined, ", "), t.uconn.LocalAddr())
+		return t, nil
 	}
-	if err := t.upc.SetMulticastLoopback(true); err != nil {
+	if err := t.upc.setHops(s.TTL); err != nil {
+		return nil, fmt.Errorf("cannot set the multicast TTL (hop limit) to %d: %w", s.TTL, err)
+	}
+	if err := t.upc.setLoopback(true); err != nil {
 		return nil, fmt.Errorf("cannot turn multicast loopback on: %w", err)
 	}
 	t.mu.Lock()
@@ -265,77 +384,32 @@ func Open(s Settings) (_ *Transport, err error) {
 	if err != nil && t.ifs[0].Up {
 		return nil, fmt.Errorf("cannot send multicast on %s: %w", t.ifs[0].Name, err)
 	}
-	g.Printf(LevelDebug, "joined %s on %s; sending from %s", t.group, strings.Join(joined, ", "), t.uconn.LocalAddr())
+	g.Printf(LevelDebug, "joined %s on %s; sending from %s", netip.AddrPortFrom(t.group, t.port), strings.Join(joined, ", "), t.uconn.LocalAddr())
 	return t, nil
 }
 
-// pickInterfaces returns the interfaces to use: the configured ones, or the
-// one that has if_addr, or the one the kernel routes the group to.
-func pickInterfaces(s Settings) ([]*net.Interface, error) {
-	all, err := net.Interfaces()
-	if err != nil {
-		return nil, fmt.Errorf("cannot list the network interfaces: %w", err)
+// setAddrs takes the addresses of the family (IPv6 with v6) from a.
+func (u *udpIface) setAddrs(a ifAddrs, v6 bool) {
+	if v6 {
+		u.Addr, u.Broadcast, u.Pending = a.v6, netip.Addr{}, a.v6Pending
+		return
 	}
-	names := func() string {
-		var n []string
-		for _, ifi := range all {
-			n = append(n, ifi.Name)
-		}
-		return strings.Join(n, ", ")
-	}
-	if len(s.Interfaces) > 0 {
-		var out []*net.Interface
-		for _, name := range s.Interfaces {
-			i := slices.IndexFunc(all, func(ifi net.Interface) bool { return ifi.Name == name })
-			if i < 0 {
-				return nil, fmt.Errorf("%q: %w; this host has %s", name, ErrUnknownInterface, names())
-			}
-			out = append(out, &all[i])
-		}
-		return out, nil
-	}
-	if s.IfAddr.IsUnspecified() {
-		idx, err := routeInterface(s.Group)
-		if err != nil {
-			return nil, fmt.Errorf("%w %s (%w)", ErrNoRoute, s.Group, err)
-		}
-		i := slices.IndexFunc(all, func(ifi net.Interface) bool { return ifi.Index == idx })
-		if i < 0 {
-			return nil, fmt.Errorf("cannot find interface %d, which the kernel routes the group %s to", idx, s.Group)
-		}
-		return []*net.Interface{&all[i]}, nil
-	}
-	for i := range all {
-		addrs, err := all[i].Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
-			if p, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(p.IP); ok && ip.Unmap() == s.IfAddr {
-					return []*net.Interface{&all[i]}, nil
-				}
-			}
-		}
-	}
-	return nil, fmt.Errorf("%q: %w (interfaces: %s)", s.IfAddr, ErrAddrNotLocal, names())
+	u.Addr, u.Broadcast, u.Pending = a.v4, a.bcast, false
 }
 
-// ifaceAddr returns the first IPv4 address of ifi, the one the kernel
-// sends multicast from (its primary address), or the invalid Addr.
-func ifaceAddr(ifi *net.Interface) netip.Addr {
-	addrs, err := ifi.Addrs()
-	if err != nil {
-		return netip.Addr{}
+// publishBroadcasts hands the interfaces' broadcast addresses to the
+// readers. t.mu must be held, or the Transport not started yet.
+func (t *Transport) publishBroadcasts() {
+	if !t.bcast {
+		return
 	}
-	for _, a := range addrs {
-		if p, ok := a.(*net.IPNet); ok {
-			if ip, ok := netip.AddrFromSlice(p.IP); ok && ip.Unmap().Is4() {
-				return ip.Unmap()
-			}
+	m := make(map[int]netip.Addr, len(t.ifs))
+	for _, u := range t.ifs {
+		if u.Broadcast.IsValid() {
+			m[u.Index] = u.Broadcast
 		}
 	}
-	return netip.Addr{}
+	t.bcastOf.Store(&m)
 }
 
 // setReadBuffer asks for a receive buffer of size bytes on c (nothing for
@@ -367,12 +441,13 @@ func (t *Transport) ReadBuffer() int { return t.readBuf }
 // everything the Transport sends, and where unicast datagrams reach it.
 func (t *Transport) LocalPort() uint16 { return t.uconn.LocalAddr().(*net.UDPAddr).AddrPort().Port() }
 
-// setSendIface points IP_MULTICAST_IF at u. t.mu must be held.
+// setSendIface points IP_MULTICAST_IF (IPV6_MULTICAST_IF) at u. t.mu must
+// be held.
 func (t *Transport) setSendIface(u udpIface) error {
 	if t.sendIdx == u.Index {
 		return nil
 	}
-	if err := t.upc.SetMulticastInterface(u.ifi); err != nil {
+	if err := t.upc.setMulticastIface(u.ifi); err != nil {
 		t.sendIdx = 0
 		return err
 	}
@@ -382,7 +457,8 @@ func (t *Transport) setSendIface(u udpIface) error {
 
 // Start begins delivering received datagrams to h, and calls rejoined
 // (from another goroutine) after the group was joined again on an
-// interface that had gone. Call it once.
+// interface that had gone, or an interface got a new address of the
+// family. Call it once.
 func (t *Transport) Start(h Handler, rejoined func(iface string)) {
 	t.wg.Add(2)
 	go t.readLoop(t.gconn, t.gpc, true, h)
@@ -393,168 +469,9 @@ func (t *Transport) Start(h Handler, rejoined func(iface string)) {
 	go t.scanLoop(rejoined)
 }
 
-// readLoop reads datagrams in batches until the socket is closed.
-func (t *Transport) readLoop(c *net.UDPConn, pc *ipv4.PacketConn, group bool, h Handler) {
-	defer t.wg.Done()
-	r, err := newBatchReader(c, pc, t.readSize)
-	if err != nil {
-		t.log.Printf(LevelWarn, "cannot read from the %s socket: %v", sockName(group), err)
-		return
-	}
-	var (
-		p       Packet
-		backoff *time.Timer
-	)
-	for {
-		n, err := r.read()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			t.log.Limited(LimitRead, LevelWarn, "reading from the %s socket: %v", sockName(group), err)
-			// Do not spin on a persistent error.
-			if backoff == nil {
-				backoff = time.NewTimer(10 * time.Millisecond)
-			} else {
-				backoff.Reset(10 * time.Millisecond)
-			}
-			select {
-			case <-t.stop:
-				return
-			case <-backoff.C:
-			}
-			continue
-		}
-		for i := range n {
-			p = Packet{Group: group}
-			r.fill(i, &p)
-			h(&p)
-		}
-	}
-}
-
-func sockName(group bool) string {
-	if group {
-		return "group"
-	}
-	return "unicast"
-}
-
-// scanLoop rescans the interfaces, in the network namespace the transport
-// was created in, on every change rtnetlink reports (and every
-// watchedRescan), or else every t.rescan, until close.
-func (t *Transport) scanLoop(rejoined func(string)) {
-	defer t.wg.Done()
-	runtime.LockOSThread()
-	switched, err := t.ns.enter()
-	if !switched {
-		// The thread is in its original namespace: give it back.
-		defer runtime.UnlockOSThread()
-	}
-	// A switched thread stays locked: it ends with this goroutine.
-	if err != nil {
-		t.log.Printf(LevelWarn, "cannot follow interface changes, the group will not be joined again if an interface comes back: %v", err)
-		<-t.stop
-		return
-	}
-	// Rescan when rtnetlink says a link or an address changed, and poll
-	// only as a safety net, so that an idle engine is not woken up for
-	// nothing; without the events, poll every t.rescan.
-	period := t.rescan
-	changed := make(chan struct{}, 1)
-	var broken chan struct{}
-	if w, err := newLinkWatch(); err != nil {
-		t.log.Printf(LevelDebug, "%v; polling the interfaces every %v instead", err, period)
-	} else {
-		defer w.close()
-		period = max(period, watchedRescan)
-		broken = make(chan struct{})
-		t.wg.Add(1)
-		go func() {
-			defer t.wg.Done()
-			defer close(broken)
-			for w.wait() == nil {
-				select {
-				case changed <- struct{}{}:
-				default:
-				}
-			}
-		}()
-	}
-	tk := time.NewTicker(period)
-	defer tk.Stop()
-	for {
-		select {
-		case <-t.stop:
-			return
-		case <-tk.C:
-		case <-changed:
-		case <-broken:
-			t.log.Printf(LevelDebug, "the interface watch stopped; polling the interfaces every %v instead", t.rescan)
-			broken = nil
-			tk.Reset(t.rescan)
-		}
-		t.scan(rejoined)
-	}
-}
-
-// scan compares the interfaces with the last scan and joins the group
-// again on an interface that is back (up again, or a new one of the same
-// name).
-func (t *Transport) scan(rejoined func(string)) {
-	all, err := net.Interfaces()
-	if err != nil {
-		t.log.Limited(LimitIface, LevelWarn, "listing the network interfaces: %v", err)
-		return
-	}
-	grp := &net.UDPAddr{IP: t.group.Addr().AsSlice()}
-	var back, gone []string
-	t.mu.Lock()
-	for i := range t.ifs {
-		u := &t.ifs[i]
-		j := slices.IndexFunc(all, func(ifi net.Interface) bool { return ifi.Name == u.Name })
-		up := j >= 0 && all[j].Flags&net.FlagUp != 0
-		if j >= 0 {
-			u.Addr = ifaceAddr(&all[j])
-		} else {
-			u.Addr = netip.Addr{}
-		}
-		switch {
-		case !up && u.Up:
-			u.Up = false
-			gone = append(gone, u.Name)
-		case up && (!u.Up || all[j].Index != u.Index):
-			cur := &all[j]
-			if u.Index != 0 && cur.Index != u.Index {
-				// The old interface is gone: drop its membership from the
-				// socket's list (it counts against igmp_max_memberships).
-				if err := t.gpc.LeaveGroup(&net.Interface{Index: u.Index, Name: u.Name}, grp); err != nil {
-					t.log.Printf(LevelDebug, "leaving %s on the old %s (index %d): %v", t.group.Addr(), u.Name, u.Index, err)
-				}
-			}
-			if err := t.gpc.JoinGroup(cur, grp); err != nil && !errors.Is(err, syscall.EADDRINUSE) {
-				t.log.Limited(LimitIface, LevelWarn, "cannot join %s on %s again: %v", t.group.Addr(), u.Name, err)
-				continue
-			}
-			u.Index, u.ifi, u.Up = cur.Index, cur, true
-			t.sendIdx = 0 // set IP_MULTICAST_IF again on the next send
-			back = append(back, u.Name)
-		}
-	}
-	t.mu.Unlock()
-	for _, name := range gone {
-		t.log.Printf(LevelWarn, "interface %s is gone or down; will join %s again when it is back", name, t.group.Addr())
-	}
-	for _, name := range back {
-		t.log.Printf(LevelInfo, "joined %s on %s again", t.group.Addr(), name)
-		if rejoined != nil {
-			rejoined(name)
-		}
-	}
-}
-
-// Multicast sends b to the group on every interface that is up, from the
-// unicast socket; with none up it returns ErrNoInterfaceUp.
+// Multicast sends b to the group (or broadcast) on every interface that
+// is up, from the unicast socket; with none up it returns
+// ErrNoInterfaceUp.
 func (t *Transport) Multicast(b []byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -564,12 +481,8 @@ func (t *Transport) Multicast(b []byte) error {
 		if !u.Up {
 			continue
 		}
-		if err := t.setSendIface(u); err != nil {
-			errs = append(errs, fmt.Errorf("on %s: %w", u.Name, err))
-			continue
-		}
-		if _, err := t.uconn.WriteToUDPAddrPort(b, t.group); err != nil {
-			errs = append(errs, fmt.Errorf("on %s: %w", u.Name, err))
+		if err := t.sendOn(b, u); err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		sent = true
@@ -580,26 +493,61 @@ func (t *Transport) Multicast(b []byte) error {
 	return errors.Join(errs...)
 }
 
-// MulticastOn sends b to the group on the interface of the given index,
-// from the unicast socket; ErrNoInterfaceUp when that interface is not one
-// of the Transport's or is not up.
+// MulticastOn sends b to the group (or broadcast) on the interface of the
+// given index, from the unicast socket; ErrNoInterfaceUp when that
+// interface is not one of the Transport's or is not up.
 func (t *Transport) MulticastOn(b []byte, index int) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	i := slices.IndexFunc(t.ifs, func(u udpIface) bool { return u.Index == index && u.Up })
-	if i < 0 {
-		return ErrNoInterfaceUp
+	for _, u := range t.ifs {
+		if u.Index == index && u.Up {
+			return t.sendOn(b, u)
+		}
 	}
-	if err := t.setSendIface(t.ifs[i]); err != nil {
-		return fmt.Errorf("on %s: %w", t.ifs[i].Name, err)
+	return ErrNoInterfaceUp
+}
+
+// sendOn sends b to the group, or the broadcast address, on u. t.mu is
+// held.
+func (t *Transport) sendOn(b []byte, u udpIface) error {
+	if t.bcast {
+		dst := t.group
+		if !dst.IsValid() {
+			if dst = u.Broadcast; !dst.IsValid() {
+				return fmt.Errorf("on %s: the interface has no IPv4 broadcast address (an address with a prefix of /30 or shorter)", u.Name)
+			}
+		}
+		if err := t.upc.writeVia(b, u.Index, netip.Addr{}, netip.AddrPortFrom(dst, t.port)); err != nil {
+			return fmt.Errorf("on %s: %w", u.Name, err)
+		}
+		return nil
 	}
-	if _, err := t.uconn.WriteToUDPAddrPort(b, t.group); err != nil {
-		return fmt.Errorf("on %s: %w", t.ifs[i].Name, err)
+	if t.v6 && u.Addr.IsValid() && !t.boundAddr() {
+		// From the address the receivers get as this host's (the one
+		// the datagram is sealed with), not the link-local one the
+		// kernel would pick for a group of link-local scope.
+		if err := t.upc.writeVia(b, u.Index, u.Addr, netip.AddrPortFrom(t.group, t.port)); err != nil {
+			return fmt.Errorf("on %s: %w", u.Name, err)
+		}
+		return nil
+	}
+	if err := t.setSendIface(u); err != nil {
+		return fmt.Errorf("on %s: %w", u.Name, err)
+	}
+	if _, err := t.uconn.WriteToUDPAddrPort(b, netip.AddrPortFrom(t.group, t.port)); err != nil {
+		return fmt.Errorf("on %s: %w", u.Name, err)
 	}
 	return nil
 }
 
-// Unicast sends b to dst from the unicast socket.
+// boundAddr reports whether the unicast socket is bound to an address
+// (if_addr), which is then the source of everything it sends.
+func (t *Transport) boundAddr() bool {
+	return !t.uconn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().IsUnspecified()
+}
+
+// Unicast sends b to dst from the unicast socket. An IPv6 link-local dst
+// needs its zone (the interface index, or name).
 func (t *Transport) Unicast(b []byte, dst netip.AddrPort) error {
 	_, err := t.uconn.WriteToUDPAddrPort(b, dst)
 	return err
