@@ -11,22 +11,27 @@ import (
 
 // Bounds of the answerer.
 const (
-	// maxAnswerBacklog bounds the answers waiting for their random delay.
-	maxAnswerBacklog = 1024
+	// maxAnswerBacklog bounds the answers waiting for their random delay:
+	// twice the largest group, whose members all start at once (each
+	// sends a background query at start-up, and a member's loop may lag
+	// behind its readers on a busy machine; at 1024, 2000 members starting
+	// together in the benchmark's lab left tables short for minutes).
+	maxAnswerBacklog = 2 * maxGroup
 	// maxAnswered bounds the query ids remembered as answered: about 900
 	// queries a second for rememberFor.
 	maxAnswered = 1 << 16
 )
 
 // answerer schedules this engine's answers: each query id is answered at
-// most once, after a random delay within the query's window (or else the
-// engine's AnswerJitter), to the query's sealed endpoint. The ids stay
-// remembered for rememberFor, longer than the query passes the time check.
+// most once, after a random delay within the query's window (or, when it
+// asks for none, within answerWindow of the members this engine knows), to
+// the query's sealed endpoint. The ids stay remembered for rememberFor,
+// longer than the query passes the time check.
 type answerer struct {
 	mu       sync.Mutex
 	queue    answerQueue
 	answered map[wire.QueryID]time.Time // when each id may be forgotten
-	jitter   time.Duration              // the window when a query asks for none
+	floor    time.Duration              // the smallest window sized here (AnswerJitter)
 }
 
 // answerJob is an answer waiting for its random delay.
@@ -49,19 +54,26 @@ type arrival struct {
 	local   netip.Addr // the local unicast address it was sent to, or invalid
 }
 
-func newAnswerer(jitter time.Duration) *answerer {
-	return &answerer{answered: make(map[wire.QueryID]time.Time), jitter: jitter}
+func newAnswerer(floor time.Duration) *answerer {
+	return &answerer{answered: make(map[wire.QueryID]time.Time), floor: floor}
+}
+
+// window returns the answer window for a query that asked for asked (0:
+// none; at most maxAnswerJitter is granted) when this engine knows members
+// live members, itself included.
+func (a *answerer) window(asked time.Duration, members int) time.Duration {
+	if asked > 0 {
+		return min(asked, maxAnswerJitter)
+	}
+	return answerWindow(members, a.floor)
 }
 
 // schedule plans the answer to query q, which asked for the window asked
-// (0: none; at most maxAnswerJitter is granted). It returns dropAnswered
-// when q was answered already and dropBacklog when too many answers wait,
-// and whether the next due time moved earlier.
-func (a *answerer) schedule(q wire.QueryID, asked time.Duration, dst netip.AddrPort, via arrival, now time.Time) (earlier bool, r dropReason) {
-	w := a.jitter
-	if asked > 0 {
-		w = min(asked, maxAnswerJitter)
-	}
+// (see window), when this engine knows members live members. It returns
+// dropAnswered when q was answered already and dropBacklog when too many
+// answers wait, and whether the next due time moved earlier.
+func (a *answerer) schedule(q wire.QueryID, asked time.Duration, members int, dst netip.AddrPort, via arrival, now time.Time) (earlier bool, r dropReason) {
+	w := a.window(asked, members)
 	j := answerJob{due: now.Add(randDuration(w)), q: q, dst: dst, via: via, window: w}
 	a.mu.Lock()
 	defer a.mu.Unlock()

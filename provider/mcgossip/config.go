@@ -109,8 +109,11 @@ type Config struct {
 	// Timeout is the most Addrs (Engine.Discover) blocks (key timeout).
 	// Default 5s, as go-discover's mdns provider.
 	Timeout time.Duration
-	// Stable ends Addrs once no new peer has turned up for this long after
-	// the answer window of its last query (key stable). Default 50ms.
+	// Stable, when set, ends Addrs once no new peer has turned up for this
+	// long after its last round of queries (key stable). Default 0: the
+	// answers decide: Addrs returns as soon as the peers that answered are
+	// as many as the members the answers report, or once a round's answer
+	// window has passed without news (Engine.Discover).
 	Stable time.Duration
 	// Expect ends Addrs as soon as this many peers are known (key expect);
 	// with it set, Stable does not end Addrs early. 0 turns it off.
@@ -122,10 +125,10 @@ type Config struct {
 	// counts the other hosts' peers only. Turn it off for several nodes on
 	// one host (tests, benchmarks). Default true.
 	ExcludeLocal bool
-	// AnswerJitter is the longest random delay before this engine answers a
-	// query that asks for no window, which spreads the answers of many
-	// peers; this engine's lookups ask the responders for it as their
-	// window (no key). Default 20ms.
+	// AnswerJitter is the smallest answer window this engine sizes (no
+	// key): its answers to a query that asks for no window are spread over
+	// the larger of it and 20 µs per live member it knows, and its lookups
+	// ask for windows sized alike (window.go). Default 2ms.
 	AnswerJitter time.Duration
 	// Logger, when set, receives the engine's log as slog records: each
 	// with the message a *log.Logger would get (it says everything), the
@@ -141,6 +144,10 @@ type Config struct {
 	// rescan is the interface polling period where rtnetlink cannot
 	// report changes; 0 means mcast.DefaultRescan. Tests change it.
 	rescan time.Duration
+	// lookupFirst holds the engine's first announce until its first
+	// lookup ends (at most maxAnnounceHold): Provider.Addrs starts an
+	// engine to look the group up at once.
+	lookupFirst bool
 }
 
 // Defaults (see the Config fields for why).
@@ -154,12 +161,13 @@ const (
 	DefaultInterval = 5 * time.Second
 	// DefaultTimeout is the most a lookup blocks, as go-discover's mdns.
 	DefaultTimeout = 5 * time.Second
-	// DefaultStable ends a lookup once no new peer has turned up for this
-	// long: with DefaultAnswerJitter, a cold lookup of 50 peers on a LAN
-	// returns in about 70 ms.
-	DefaultStable = 50 * time.Millisecond
-	// DefaultAnswerJitter spreads the answers to a query over 20 ms.
-	DefaultAnswerJitter = 20 * time.Millisecond
+	// DefaultStable is 0: a lookup ends when its answers show that it has
+	// every member, not after a fixed quiet period.
+	DefaultStable = 0
+	// DefaultAnswerJitter is the smallest answer window, 2 ms: a small
+	// group's answers arrive within it, and a LAN's round trip is well
+	// under it. Groups above 100 members get 20 µs a member.
+	DefaultAnswerJitter = 2 * time.Millisecond
 )
 
 // DefaultMulticastAddr is the default group, 230.1.1.251.

@@ -285,8 +285,8 @@ func TestDefaultConfig(t *testing.T) {
 	want := map[string]any{
 		"Port": 45892, "MulticastAddr": "230.1.1.251", "MulticastAddr6": "ff02::114", "Family": "ipv4", "Prefer": "ipv4",
 		"BroadcastOnly": false, "IfAddr": "0.0.0.0", "TTL": 1, "Announce": true,
-		"Interval": 5 * time.Second, "Timeout": 5 * time.Second, "Stable": 50 * time.Millisecond,
-		"Expect": 0, "AnswerJitter": 20 * time.Millisecond, "Cookie": "",
+		"Interval": 5 * time.Second, "Timeout": 5 * time.Second, "Stable": time.Duration(0),
+		"Expect": 0, "AnswerJitter": 2 * time.Millisecond, "Cookie": "",
 	}
 	got := map[string]any{
 		"Port": c.Port, "MulticastAddr": c.MulticastAddr.String(), "MulticastAddr6": c.MulticastAddr6.String(),

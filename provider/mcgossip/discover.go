@@ -9,18 +9,6 @@ import (
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
-// maxEmptyGap is the longest pause between queries while a lookup has
-// found nobody yet.
-const maxEmptyGap = 500 * time.Millisecond
-
-// lossRounds is how many rounds that bring nobody new a lookup still asks
-// once it has seen loss (a peer whose first answer in the lookup is to a
-// query after the first: its earlier answers or the queries were lost). Without loss a
-// lookup stops after the first empty round; with 30% loss each way, one
-// exchange fails about half the time, and every further round halves the
-// share of the missing peers it leaves behind.
-const lossRounds = 2
-
 // DiscoverOption changes one lookup of Engine.Discover.
 type DiscoverOption func(*discoverOptions)
 
@@ -37,8 +25,10 @@ func WithTimeout(d time.Duration) DiscoverOption {
 	return func(o *discoverOptions) { o.timeout = d }
 }
 
-// WithStable sets how long no new peer must turn up before the lookup
-// returns (default Config.Stable).
+// WithStable makes the lookup return once no new peer has turned up for d
+// after its last round, instead of as soon as the answers show it has
+// every member (see Discover); 0, the default (Config.Stable), lets the
+// answers decide.
 func WithStable(d time.Duration) DiscoverOption {
 	return func(o *discoverOptions) { o.stable = d }
 }
@@ -50,16 +40,23 @@ func WithExpect(n int) DiscoverOption {
 }
 
 // Discover looks the group up, as Provider.Addrs does: it multicasts a
-// query and collects the answers (each peer answers after a random delay
-// of up to AnswerJitter, unicast). While a round of answers brings new
-// peers, it asks again (answers get lost), and once a peer answered a later
-// query but none before (so datagrams are being lost), it also asks again
-// after up to two rounds that brought nobody; it returns once no new peer
-// has turned up for the stable period after the last round's answer window, or
-// as soon as expect peers are known, or at the timeout with what it has.
-// With expect set, stable does not end the lookup: it waits for expect
-// peers or the timeout. While nobody (or fewer than expect) has answered,
-// it keeps asking, with growing pauses, until the timeout.
+// query and collects the answers, which each peer sends once, unicast,
+// after a random delay within the query's answer window (window.go: sized
+// from the number of peers expected, a few milliseconds for a small group,
+// 40 ms for 2000). Every answer reports the window used and how many live
+// members its sender knows. The lookup asks in rounds, as roundPlan
+// (rounds.go) decides: it returns as soon as the peers that answered are
+// as many as the largest such count, while no loss was seen; otherwise
+// when a round ends (its window, a grace and the lateness its answers
+// showed) it asks again while members are missing, naming in a seen filter
+// the peers that answered, so only the missing ones answer, within a
+// window sized for them; it returns once a round brings nobody new (after
+// a second such round while a counted member is missing, up to lossRounds
+// once loss was seen), with expect as soon as expect peers are known, and
+// at the timeout at the latest. With stable set it returns instead once no
+// new peer has turned up for stable after its last round. While nobody
+// (or fewer than expect) has answered, it keeps asking, with growing
+// pauses, until the timeout.
 //
 // The result holds the peers that answered this lookup's own queries (a
 // replayed datagram cannot answer a fresh query id) and the live peers that
@@ -79,6 +76,7 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 		o.timeout = e.cfg.Timeout
 	}
 	o.expect = max(o.expect, 0)
+	o.stable = max(o.stable, 0)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	if e.isClosed() {
@@ -93,74 +91,40 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 	defer func() {
 		e.table.unwatch(l)
 		e.pending.release(l.queryIDs(), e.now().Add(queryGrace))
+		e.releaseAnnounce()
 		if o.heard != nil {
 			*o.heard = e.heardSince(mark, l)
 		}
 	}()
 
-	window := e.cfg.AnswerJitter + answerGrace
-	emptyGap := window
-	lastNew := start
-	roundNew := 0
-	emptyRounds := 0
-	sentAt := e.now()
-	if err := e.query(l); errors.Is(err, ErrClosed) {
+	plan := newRoundPlan(o, e.cfg.AnswerJitter, start)
+	st := l.take()
+	if err := e.query(l, plan, plan.firstWindow(st), st); errors.Is(err, ErrClosed) {
 		return nil, err
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		st := l.take()
-		if st.news > 0 {
-			roundNew += st.news
-			lastNew = st.lastNew
-		}
-		if o.expect > 0 && st.known >= o.expect {
-			break
-		}
+		st = l.take()
 		now := e.now()
-		windowEnd := sentAt.Add(window)
-		var next time.Time
-		switch {
-		case now.Before(windowEnd):
-			next = windowEnd
-		case roundNew > 0:
-			// New peers turned up: others' answers may have been lost.
-			roundNew, emptyRounds, sentAt = 0, 0, now
-			e.query(l)
-			continue
-		case st.known > 0 && o.expect == 0 && st.lossy && emptyRounds < lossRounds:
-			// An empty round on a lossy network: ask again.
-			emptyRounds++
-			sentAt = now
-			e.query(l)
-			continue
-		case st.known > 0 && o.expect == 0:
-			stableAt := lastNew.Add(o.stable)
-			if !now.Before(stableAt) {
-				return e.result(l, start), nil
+		what, at, w := plan.next(now, st, l.window(plan.round))
+		switch what {
+		case stepDone:
+			return e.result(l, start, st), nil
+		case stepAsk:
+			if err := e.query(l, plan, w, st); errors.Is(err, ErrClosed) {
+				return nil, err
 			}
-			next = stableAt
-		default:
-			// Nobody yet, or fewer than expected: keep asking, with
-			// growing pauses.
-			if at := sentAt.Add(emptyGap); now.Before(at) {
-				next = at
-				break
-			}
-			emptyGap = min(2*emptyGap, maxEmptyGap)
-			sentAt = now
-			e.query(l)
 			continue
 		}
-		timer.Reset(next.Sub(now))
+		timer.Reset(at.Sub(now))
 		select {
 		case <-timer.C:
 		case <-l.sig:
 		case <-e.done:
 			return nil, ErrClosed
 		case <-ctx.Done():
-			peers := e.result(l, start)
+			peers := e.result(l, start, l.take())
 			if err := ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
 				return peers, err
 			}
@@ -172,7 +136,6 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 			return peers, nil
 		}
 	}
-	return e.result(l, start), nil
 }
 
 // isClosed reports whether Close was called.
@@ -185,28 +148,32 @@ func (e *Engine) isClosed() bool {
 	}
 }
 
-// query multicasts a new query of lookup l, which asks the responders to
-// answer within the engine's AnswerJitter.
-func (e *Engine) query(l *lookup) error {
+// query multicasts a new query of lookup l that asks for the answer
+// window w (0: none, the responders decide) and names, after the first,
+// the peers that answered l already in its seen filter.
+func (e *Engine) query(l *lookup, plan *roundPlan, w time.Duration, st lookupState) error {
 	if e.isClosed() {
 		return ErrClosed
 	}
 	q := newQueryID()
-	e.pending.hold(q, l, l.addQuery(q))
-	var window time.Duration
-	if e.cfg.AnswerJitter >= time.Microsecond {
-		window = e.cfg.AnswerJitter
+	e.pending.hold(q, l, l.addQuery(q, e.now()))
+	e.lookupQueried.Store(true)
+	var seen wire.SeenFilter
+	if plan.round > 0 {
+		seen = seenFilter(q, l.foundIDs())
 	}
-	return e.multicast(wire.TypeQuery, q, window)
+	plan.sent(e.now(), w, st)
+	return e.multicast(wire.TypeQuery, q, wireWindow(w), &seen)
 }
 
 // result returns the live peers but this host's (unless the lookup keeps
 // them), and logs the lookup.
-func (e *Engine) result(l *lookup, start time.Time) []Peer {
+func (e *Engine) result(l *lookup, start time.Time, st lookupState) []Peer {
 	out := l.dropLocal(e.table.list())
 	answered, queries := l.summary(out)
 	took := e.now().Sub(start).Round(time.Millisecond)
-	e.log.logf(levelDebug, fields("found", len(out), "answered", answered, "queries", queries, "took", took),
-		"lookup found %d peers (%d answered its %d queries) in %v", len(out), answered, queries, took)
+	e.log.logf(levelDebug, fields("found", len(out), "answered", answered, "queries", queries, "members", st.members, "took", took),
+		"lookup found %d peers (%d answered its %d queries; the answers counted %d members) in %v",
+		len(out), answered, queries, st.members, took)
 	return out
 }

@@ -30,9 +30,6 @@ const (
 	rememberFor = 2*replayTimeWindow + 15*time.Second
 	// maxInstances bounds the replay store and the peer table.
 	maxInstances = 1 << 16
-	// answerGrace is added to AnswerJitter for the answer window of a
-	// query: the time to wait for answers before deciding on a new round.
-	answerGrace = 10 * time.Millisecond
 	// queryGrace is how long a query id stays valid for late answers after
 	// its lookup ended, or after a background or verification query.
 	queryGrace = 2 * time.Second
@@ -42,6 +39,15 @@ const (
 	maxSweepGap = 30 * time.Second
 	// jitterFraction is the ± jitter of the heartbeat interval.
 	jitterFraction = 0.2
+	// maxAnnounceHold is the longest an engine started for a lookup
+	// (Config.lookupFirst) waits for it to end before announcing. Its
+	// announce makes every member verify it (a unicast query each, and
+	// its answer): at N = 1000, 2000 more datagrams in the middle of the
+	// lookup, and members that count it once it answered, so the lookup
+	// could no longer end on their counts. A lookup ends well within it
+	// (a few hundred milliseconds at N = 2000 in the benchmark's lab) unless
+	// nobody answers.
+	maxAnnounceHold = time.Second
 )
 
 // burstOffsets are the delays of the start-up announces after the first:
@@ -80,9 +86,17 @@ type Engine struct {
 	group4, group6 netip.Addr
 
 	counter atomic.Uint64 // last counter sent
-	ctr     counters
-	heard   senders // recent senders of foreign and stale datagrams
-	mcheck  multicastCheck
+	// lookupQueried is set once a lookup has sent a query: its answers
+	// fill the table, so the start-up's background query is not needed.
+	lookupQueried atomic.Bool
+	// hold, when not nil, is closed by releaseAnnounce once the first
+	// lookup ended: until then (or maxAnnounceHold) the engine does not
+	// announce (Config.lookupFirst).
+	hold     chan struct{}
+	holdOnce sync.Once
+	ctr      counters
+	heard    senders // recent senders of foreign and stale datagrams
+	mcheck   multicastCheck
 
 	table   *peerTable
 	replay  *replayStore
@@ -146,6 +160,9 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		rejoin:  make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	if cfg.lookupFirst && cfg.Announce {
+		e.hold = make(chan struct{})
+	}
 	if cfg.Family.has(false) {
 		e.group4 = cfg.MulticastAddr
 		if cfg.BroadcastOnly {
@@ -181,8 +198,8 @@ func newEngine(cfg *Config, g *logs, kr *wire.Keyring, tr transport, clock func(
 		if cfg.Announce {
 			level = levelInfo
 		}
-		g.printf(level, "the kernel capped the receive buffers at %d KiB (asked for %d KiB); a flood overflows them sooner: raise net.core.rmem_max to %d to allow more",
-			got>>10, readBuffer>>10, readBuffer)
+		g.printf(level, "the kernel capped the receive buffers at %d KiB (asked for %d KiB): they hold about %d answers of a lookup (a group of %d needs %d KiB), and a flood overflows them sooner: raise net.core.rmem_max to %d to allow more",
+			got>>10, readBuffer>>10, got/answerTruesize, maxGroup, maxGroup*answerTruesize>>10, readBuffer)
 	}
 	tr.start(e.handle, func(string) {
 		select {
@@ -245,15 +262,23 @@ func (e *Engine) run() {
 	defer timer.Stop()
 	now := e.now()
 	nextAnnounce := now
+	hold := e.hold
+	if hold != nil {
+		nextAnnounce = now.Add(maxAnnounceHold)
+	}
 	sweepAt := now.Add(maxSweepGap)
 	burst := 0
 	loopChecked := false
 	for {
 		now = e.now()
 		if e.cfg.Announce && !now.Before(nextAnnounce) {
-			e.multicast(wire.TypeAnnounce, wire.QueryID{}, 0)
-			if burst == 0 {
-				// Learn the group at once rather than by heartbeats.
+			e.multicast(wire.TypeAnnounce, wire.QueryID{}, 0, nil)
+			if burst == 1 && !e.lookupQueried.Load() {
+				// Learn the group at once rather than by heartbeats, with
+				// the second announce (100-200 ms after the start): an
+				// engine started for a lookup (Provider.Addrs) has asked
+				// by then, and a second query would bring every answer
+				// twice.
 				e.backgroundQuery(now)
 			}
 			nextAnnounce = now.Add(jitter(e.cfg.Interval))
@@ -296,6 +321,11 @@ func (e *Engine) run() {
 			return
 		case <-timer.C:
 		case <-e.wake:
+		case <-hold:
+			hold = nil
+			if burst == 0 {
+				nextAnnounce = e.now()
+			}
 		case <-e.rejoin:
 			if e.cfg.Announce {
 				nextAnnounce = e.now()
@@ -357,6 +387,13 @@ func randDuration(d time.Duration) time.Duration {
 	return time.Duration(mrand.Int64N(int64(d) + 1))
 }
 
+// releaseAnnounce ends the hold of the first announce, if any.
+func (e *Engine) releaseAnnounce() {
+	if e.hold != nil {
+		e.holdOnce.Do(func() { close(e.hold) })
+	}
+}
+
 // wakeLoop makes the timer loop look at its work again.
 func (e *Engine) wakeLoop() {
 	select {
@@ -397,8 +434,8 @@ func (e *Engine) close(leave bool) error {
 		if leave && e.cfg.Announce {
 			// Twice: a lost leave only delays the peers' forgetting by a few
 			// intervals, but it is cheap to avoid.
-			e.multicast(wire.TypeLeave, wire.QueryID{}, 0)
-			e.multicast(wire.TypeLeave, wire.QueryID{}, 0)
+			e.multicast(wire.TypeLeave, wire.QueryID{}, 0, nil)
+			e.multicast(wire.TypeLeave, wire.QueryID{}, 0, nil)
 		}
 		e.closeErr = e.tr.close()
 		e.table.close()

@@ -26,7 +26,7 @@ func memConfig(announce bool) *mcgossip.Config {
 	c.Announce = announce
 	c.Interval = 100 * time.Millisecond
 	c.AnswerJitter = 5 * time.Millisecond
-	c.Stable = 30 * time.Millisecond
+	c.Stable = 0 // the default: the answers decide
 	c.Timeout = 3 * time.Second
 	return c
 }
@@ -267,6 +267,17 @@ func TestMemReplay(t *testing.T) {
 			if _, err := a.Discover(context.Background(), mcgossip.WithExpect(1)); err != nil {
 				t.Fatal(err)
 			}
+			// Two announces of b to resend (the second comes 100-200 ms
+			// after its start).
+			eventually(t, 5*time.Second, "b announced twice", func() bool {
+				multicasts := 0
+				for _, d := range rec.all() {
+					if d.Multicast {
+						multicasts++
+					}
+				}
+				return multicasts >= 2
+			})
 			if how == "leave" {
 				b.Close()
 				waitEvent(t, ev, mcgossip.EventLeave, b.ID(), 5*time.Second)
@@ -583,9 +594,10 @@ func TestMemCookieRotation(t *testing.T) {
 // after the third.
 func TestMemLossExtraRounds(t *testing.T) {
 	n := mcgossip.NewMemNet()
-	a := startMem(t, n, memConfig(true))
-	b := startMem(t, n, memConfig(true))
-	c := startMem(t, n, memConfig(true))
+	// The responders know each other (each answers with members 3), so
+	// the lookup keeps asking until it has all three.
+	rs := settledGroup(t, n, 3)
+	a, b, c := rs[0], rs[1], rs[2]
 	obs := startMem(t, n, memConfig(false))
 	kr := wire.NewKeyring(wire.DeriveKey(testCookie))
 	aAddr, cAddr, oAddr := n.Addr(a), n.Addr(c), n.Addr(obs)

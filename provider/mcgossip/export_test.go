@@ -106,3 +106,7 @@ func (e *Engine) VerifyBacklog() int { return e.verify.backlog() }
 // ReadBuffer returns the receive buffer the kernel granted the engine's
 // sockets, and the one they ask for.
 func (e *Engine) ReadBuffer() (got, asked int) { return e.tr.readBuffer(), readBuffer }
+
+// SetLookupFirst makes engines made from c hold their first announce
+// until their first lookup ends, as Provider.Addrs's engines do.
+func SetLookupFirst(c *Config) { c.lookupFirst = true }

@@ -74,8 +74,9 @@ const helpText = `mcgossip:
                      silent for three intervals is forgotten, so use one
                      interval for the whole group.  Default "5s".
     timeout:         The most a lookup blocks.  Default "5s".
-    stable:          Return once no new peer has answered for this long.
-                     Default "50ms".
+    stable:          Return only once no new peer has answered for this long
+                     after the last query.  Default "0": the answers decide
+                     (see below).
     expect:          Return as soon as this many peers (nodes other than this
                      one) are known, and not earlier (stable is then ignored)
                      unless at timeout.  "0" is off.  Default "0".
@@ -87,13 +88,17 @@ const helpText = `mcgossip:
     A lookup multicasts a query and returns the peers that answer it with the
     same cookie, as "ip" or "ip:port" when a peer advertises a port
     ("[ip]:port" for IPv6; an IPv6 link-local address with its zone), sorted,
-    without this host (see exclude_local).  It asks again while answers keep
-    coming, returns once they stop (stable) or expect is met, and at timeout
-    at the latest; with no peer at all it waits for timeout.  A lookup that
-    ends short logs what it heard instead (datagrams sealed with another
-    cookie and from which hosts, clocks off, or nothing at all).  Datagrams
-    carry a timestamp against replay, so clocks must agree within 30 seconds.
-    Put provider= first: "provider=mcgossip cookie_file=/etc/mcgossip/cookie".
+    without this host (see exclude_local).  Peers spread their answers over a
+    window sized from the group (a few milliseconds, 40ms for 2000 peers) and
+    say how many members they know, so by default a lookup returns as soon as
+    that many have answered, or once a window passes without news; answers
+    get lost, so it asks again those still missing, and keeps asking while
+    loss is seen.  It returns at timeout at the latest; with no peer at all
+    it waits for timeout.  A lookup that ends short logs what it heard
+    instead (datagrams sealed with another cookie and from which hosts,
+    clocks off, or nothing at all).  Datagrams carry a timestamp against
+    replay, so clocks must agree within 30 seconds.  Put provider= first:
+    "provider=mcgossip cookie_file=/etc/mcgossip/cookie".
 `
 
 // Help returns the provider's documentation for go-discover's help output.

@@ -58,7 +58,7 @@ func TestHelp(t *testing.T) {
 		`Default "true", so a host that embeds this provider`,
 		`Default "` + d.Interval.String() + `"`,
 		`lookup blocks.  Default "` + d.Timeout.String() + `"`,
-		`Default "` + d.Stable.String() + `"`,
+		`Default "` + strconv.Itoa(int(d.Stable)) + `": the answers decide`,
 		`Default "` + strconv.Itoa(d.Expect) + `"`,
 		"$MCGOSSIP_COOKIE",
 		"older cookies",

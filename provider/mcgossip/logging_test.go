@@ -94,9 +94,9 @@ func TestLogTextAndRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := decodeRecord(t, recs.wait(t, `"msg":"lookup found 1 peers`, 5*time.Second))
-	if !regexp.MustCompile(`^lookup found 1 peers \(\d+ answered its \d+ queries\) in \d+(\.\d+)?[mµ]?s$`).MatchString(got["msg"].(string)) ||
-		got["found"] != 1.0 || got["answered"] == nil || got["queries"] == nil || got["took"] == nil {
-		t.Errorf("lookup record %v: want the message and found, answered, queries, took", got)
+	if !regexp.MustCompile(`^lookup found 1 peers \(\d+ answered its \d+ queries; the answers counted \d+ members\) in \d+(\.\d+)?[mµ]?s$`).MatchString(got["msg"].(string)) ||
+		got["found"] != 1.0 || got["answered"] == nil || got["queries"] == nil || got["members"] == nil || got["took"] == nil {
+		t.Errorf("lookup record %v: want the message and found, answered, queries, members, took", got)
 	}
 
 	if err := x.Close(); err != nil {

@@ -51,12 +51,27 @@ type lookup struct {
 	// lossy: a peer's first answer in this lookup was to a query after
 	// the first, so datagrams are being lost.
 	lossy bool
-	sig   chan struct{}
+	// members and fewest are the most and the fewest live members an
+	// answer reported (its sender included, and this host's peers: they
+	// answer, and are found, like any other); rounds[r-1] what the
+	// answers to round r tell.
+	members, fewest int
+	rounds          []roundAnswers
+	sig             chan struct{}
 	// local tells the peers at this host's addresses, which the lookup
-	// neither counts nor returns (nil: none); leftOut are those its
-	// result left out.
+	// neither counts as known (expect) nor returns (nil: none); leftOut
+	// are those its result left out.
 	local   func(Peer) bool
 	leftOut []Peer
+}
+
+// roundAnswers is what the answers to one query of a lookup tell.
+type roundAnswers struct {
+	sent time.Time // when the query was sent
+	// window is the largest window an answer reported having used, late
+	// the most an answer came after the end of its window (from sent).
+	window, late time.Duration
+	answers      int
 }
 
 // lookupState is what a lookup has learnt since it last looked.
@@ -64,6 +79,15 @@ type lookupState struct {
 	known, news int
 	lastNew     time.Time
 	lossy       bool
+	// found is how many peers answered the lookup's queries; members the
+	// most live members an answer reported, agree whether every answer
+	// reported that many.
+	found, members int
+	agree          bool
+	// late is how late the answers of the latest round that had any came
+	// after the end of their window: the lookup's measure of its network's
+	// and its responders' delays.
+	late time.Duration
 }
 
 func (l *lookup) peerEvent(ev Event) {
@@ -95,16 +119,30 @@ func (l *lookup) peerEvent(ev Event) {
 
 func (l *lookup) tableClosed() { l.signal() }
 
-func (l *lookup) answered(id wire.InstanceID, round int) {
+func (l *lookup) answered(id wire.InstanceID, round int, window time.Duration, members int, at time.Time, live bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, ok := l.found[id]; !ok && round > 1 {
+	if l.members == 0 {
+		l.fewest = members
+	}
+	l.members, l.fewest = max(l.members, members), min(l.fewest, members)
+	if round >= 1 && round <= len(l.rounds) {
+		r := &l.rounds[round-1]
+		r.window = max(r.window, window)
+		r.late = max(r.late, at.Sub(r.sent)-window)
+		r.answers++
+	}
+	if _, ok := l.found[id]; ok || !live {
+		return
+	}
+	if round > 1 {
 		// The peer's first answer in this lookup is to a later query: its
 		// earlier answers, or the queries, were lost. (A late answer to
 		// the first query is no loss.)
 		l.lossy = true
 	}
 	l.found[id] = struct{}{}
+	l.signal() // the lookup may now know it has everyone
 }
 
 // signal wakes the lookup without blocking.
@@ -115,12 +153,35 @@ func (l *lookup) signal() {
 	}
 }
 
-// addQuery records query q and returns its round, from 1.
-func (l *lookup) addQuery(q wire.QueryID) int {
+// addQuery records query q, sent at now, and returns its round, from 1.
+func (l *lookup) addQuery(q wire.QueryID, now time.Time) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.queries = append(l.queries, q)
+	l.rounds = append(l.rounds, roundAnswers{sent: now})
 	return len(l.queries)
+}
+
+// window returns the largest window the answers to round r reported, 0
+// for none yet.
+func (l *lookup) window(r int) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r < 1 || r > len(l.rounds) {
+		return 0
+	}
+	return l.rounds[r-1].window
+}
+
+// foundIDs returns the ids of the peers that answered the lookup.
+func (l *lookup) foundIDs() []wire.InstanceID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]wire.InstanceID, 0, len(l.found))
+	for id := range l.found {
+		out = append(out, id)
+	}
+	return out
 }
 
 // queryIDs returns the lookup's query ids.
@@ -134,7 +195,14 @@ func (l *lookup) queryIDs() []wire.QueryID {
 func (l *lookup) take() lookupState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := lookupState{known: l.alive, news: l.news, lastNew: l.lastNew, lossy: l.lossy}
+	st := lookupState{known: l.alive, news: l.news, lastNew: l.lastNew, lossy: l.lossy,
+		found: len(l.found), members: l.members, agree: l.fewest == l.members}
+	for i := len(l.rounds) - 1; i >= 0; i-- {
+		if l.rounds[i].answers > 0 {
+			st.late = max(l.rounds[i].late, 0)
+			break
+		}
+	}
 	l.news = 0
 	return st
 }

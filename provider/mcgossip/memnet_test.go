@@ -22,6 +22,7 @@ type MemNet struct {
 	ports []*memPort
 	next  int
 	loss  float64
+	rbuf  int // the receive buffer the ports report granted
 	tap   func(Datagram)
 	drop  func(d Datagram, to netip.AddrPort) bool
 }
@@ -43,6 +44,14 @@ func NewMemNet() *MemNet {
 func (n *MemNet) SetLoss(p float64) {
 	n.mu.Lock()
 	n.loss = p
+	n.mu.Unlock()
+}
+
+// SetReadBuffer makes the transports of engines started later report that
+// the kernel granted them n bytes of receive buffer (0: unknown).
+func (n *MemNet) SetReadBuffer(bytes int) {
+	n.mu.Lock()
+	n.rbuf = bytes
 	n.mu.Unlock()
 }
 
@@ -103,6 +112,7 @@ type memPort struct {
 	wg   sync.WaitGroup
 	down atomic.Bool
 	once sync.Once
+	rbuf int // the receive buffer it reports granted (MemNet.SetReadBuffer)
 	// host are the other addresses of the host the engine runs on
 	// (ShareHost), guarded by net.mu.
 	host []netip.Addr
@@ -117,6 +127,7 @@ func (n *MemNet) newPort() *memPort {
 		addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(n.next >> 8), byte(n.next)}), 40000),
 		q:    make(chan memPkt, 4096),
 		stop: make(chan struct{}),
+		rbuf: n.rbuf,
 	}
 	p.ifs = []ifaceInfo{{name: "mem0", index: 1, fams: FamilyIPv4, addr: p.addr.Addr()}}
 	n.ports = append(n.ports, p)
@@ -241,7 +252,7 @@ func (n *MemNet) ShareHost(es ...*Engine) {
 	}
 }
 
-func (p *memPort) readBuffer() int { return 0 }
+func (p *memPort) readBuffer() int { return p.rbuf }
 
 func (p *memPort) close() error {
 	p.once.Do(func() {

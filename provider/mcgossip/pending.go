@@ -28,10 +28,13 @@ type pendingQuery struct {
 	expires time.Time
 }
 
-// answerSink is told about the answers to the queries of a running lookup.
-// answered must not block and must not call the registry.
+// answerSink is told about the answers to the queries of a running lookup:
+// who answered which round, with the window it used and the members it
+// knows, when the answer came, and whether its sender is in the peer
+// table now (an older answer makes nobody a peer). answered must not
+// block and must not call the registry.
 type answerSink interface {
-	answered(id wire.InstanceID, round int)
+	answered(id wire.InstanceID, round int, window time.Duration, members int, at time.Time, live bool)
 }
 
 // maxPending bounds the query ids that may wait for answers without a

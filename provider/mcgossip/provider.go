@@ -19,7 +19,9 @@ import (
 //
 // The first Addrs for a network configuration starts an Engine that lives
 // until Close, so the process stays discoverable (announce=true, the
-// default) and later lookups are answered from a warm table; Addrs calls
+// default; its first announce waits until that first lookup is over, so
+// the members answer the lookup instead of verifying the newcomer) and
+// later lookups are answered from a warm table; Addrs calls
 // with the same network settings (everything but timeout, stable and
 // expect) share it.
 type Provider struct {
@@ -101,8 +103,10 @@ func (p *Provider) engine(cfg *Config, l *log.Logger, inline bool) (*Engine, err
 		old.log.set(l, p.Logger)
 		return old, nil
 	}
-	cfg.Logger = p.Logger
-	e, err := NewEngine(cfg, l)
+	c := *cfg
+	c.lookupFirst = true // Addrs looks up at once
+	c.Logger = p.Logger
+	e, err := NewEngine(&c, l)
 	if err != nil {
 		return nil, err
 	}

@@ -119,7 +119,12 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 			}
 		}
 		if pq.owner != nil {
-			pq.owner.answered(m.Instance, pq.round)
+			// An older answer (the sender's newer heartbeat was read
+			// first, on the other socket) changes nothing in the table;
+			// the lookup counts its sender found only if the table has it,
+			// else asks again, and the newer answer makes it a peer.
+			live := newest || e.table.has(m.Instance)
+			pq.owner.answered(m.Instance, pq.round, m.Window, int(min(m.Members, maxInstances)), now, live)
 		}
 	case wire.TypeQuery:
 		if !e.cfg.Announce {
@@ -129,7 +134,7 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 			e.ctr.silenced.Add(1)
 			return dropNone
 		}
-		earlier, r := e.answers.schedule(m.Query, m.Window, ep, via, now)
+		earlier, r := e.answers.schedule(m.Query, m.Window, e.table.len()+1, ep, via, now)
 		if earlier {
 			e.wakeLoop()
 		}

@@ -94,8 +94,9 @@ func (e *Engine) sealReplyEndpoints(m *wire.Message, via arrival) bool {
 
 // multicast sends a message of type t to the group (each family's) on
 // every interface that is up, sealed for each with that interface's
-// endpoints (a leave carries none). window goes into a query (0: none).
-func (e *Engine) multicast(t wire.Type, q wire.QueryID, window time.Duration) error {
+// endpoints (a leave carries none). window and seen go into a query (0
+// and nil: none).
+func (e *Engine) multicast(t wire.Type, q wire.QueryID, window time.Duration, seen *wire.SeenFilter) error {
 	now := e.now()
 	if e.mcheck.sending(now) {
 		e.wakeLoop() // the loop arms the check that our multicast loops back
@@ -108,6 +109,9 @@ func (e *Engine) multicast(t wire.Type, q wire.QueryID, window time.Duration) er
 		}
 		m := e.message(t, q, now)
 		m.Window = window
+		if seen != nil {
+			m.Seen = *seen
+		}
 		if t != wire.TypeLeave && !e.sealEndpoints(&m, ifc) {
 			e.log.limited(limitNoAddr, levelWarn, "interface %s has no %s, so nothing is sent there (peers could not reply); give it one, or set if_addr",
 				ifc.name, e.missingAddr(ifc))
@@ -217,6 +221,6 @@ func newQueryID() wire.QueryID {
 func (e *Engine) backgroundQuery(now time.Time) {
 	q := newQueryID()
 	if ok, _ := e.pending.expiring(q, now.Add(queryGrace)); ok {
-		e.multicast(wire.TypeQuery, q, 0)
+		e.multicast(wire.TypeQuery, q, 0, nil)
 	}
 }

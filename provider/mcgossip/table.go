@@ -187,6 +187,14 @@ func (t *peerTable) list() []Peer {
 	return out
 }
 
+// has reports whether id is a live peer.
+func (t *peerTable) has(id wire.InstanceID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.peers[id]
+	return ok
+}
+
 // len returns the number of live peers.
 func (t *peerTable) len() int {
 	t.mu.Lock()

@@ -9,15 +9,33 @@ import (
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
-// readBuffer is the receive buffer each socket asks for. A flood of 100,000
-// datagrams a second (issue 9's test) must not overflow it while the reader
-// is held up: a GC pause or a busy core delays it by tens of milliseconds.
-// Linux counts an skb's true size against the buffer, about 1 to 2.3 KiB
-// for datagrams of 100 to 1232 bytes, and grants twice what is asked for
-// its bookkeeping, so 4 MiB holds about 3,600 to 8,000 datagrams: 36 to
-// 80 ms of such a flood, where the default 208 KiB holds 2 to 4 ms. The
-// memory is only used while datagrams wait.
+// readBuffer is the receive buffer each socket asks for. Two needs size it:
+//
+//   - a lookup of the largest group we claim (maxGroup members) must not
+//     lose answers while its reader is held up: an answer (about 150 bytes)
+//     costs answerTruesize of the buffer (Linux counts the skb's true size;
+//     832 bytes measured on lo, about 1 KiB on a veth or a NIC), and a cold
+//     engine that announces also gets up to one verification query from
+//     each member meanwhile: 2 × 2000 × 1 KiB = 4 MiB, all of it even if
+//     the reader stalled for the whole window;
+//   - a flood of 100,000 datagrams a second (issue 9's test) must not
+//     overflow it while the reader is held up: a GC pause or a busy core
+//     delays it by tens of milliseconds; 1 to 2.3 KiB a datagram of 100 to
+//     1232 bytes.
+//
+// Linux grants twice what is asked for its bookkeeping, so 4 MiB holds
+// about 8,000 answers, or 36 to 80 ms of such a flood, where the default
+// 208 KiB holds 400 answers or 2 to 4 ms. The memory is only used while
+// datagrams wait. Where the kernel caps it (net.core.rmem_max, for a
+// process without CAP_NET_ADMIN), the engine says so in its log.
 const readBuffer = 4 << 20
+
+// maxGroup is the largest group the engine is sized and benchmarked for,
+// and answerTruesize what one answer costs of a receive buffer.
+const (
+	maxGroup       = 2000
+	answerTruesize = 1 << 10
+)
 
 // udpTransport is the real transport: mcast's two UDP sockets for each
 // address family in use (v4, v6; nil when not in use), with Config's

@@ -8,8 +8,11 @@ import (
 	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
-// maxVerifyQueue bounds the verification queries waiting to be sent.
-const maxVerifyQueue = 1024
+// maxVerifyQueue bounds the verification queries waiting to be sent: twice
+// the largest group, whose members may all announce for the first time
+// within a second (a group that starts together); a candidate dropped
+// here is verified only at its next heartbeat.
+const maxVerifyQueue = 2 * maxGroup
 
 // verifier plans the verification of candidates: an announce from an
 // instance that is not a live peer is not believed, the instance is asked

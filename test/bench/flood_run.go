@@ -179,6 +179,7 @@ func lookupRow(kind string, n, loss int, msgs []message, expect map[string]bool)
 			}
 		}
 		ds = append(ds, time.Duration(m.Ms*float64(time.Millisecond)))
+		row.Ms = append(row.Ms, m.Ms)
 		row.Shares = append(row.Shares, float64(found)/float64(max(1, len(expect))))
 	}
 	row.Sum = summarize(ds)

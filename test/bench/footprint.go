@@ -27,6 +27,10 @@ type footprintResult struct {
 	// context switches (wake-ups) in it.
 	OnCPU  time.Duration
 	Sleeps uint64
+	// Datagrams is how many UDP datagrams the kernel delivered to sockets
+	// in the agent's namespace (its host: the agent's alone) in the
+	// window, from /proc/<pid>/net/snmp; 0 when unknown.
+	Datagrams uint64
 	// Syscalls counts the system calls of the agent over a short strace
 	// after the window, by name (empty when strace is not installed).
 	Syscalls       []syscallCount
@@ -123,7 +127,11 @@ func (b *bench) idleAgent(f *footprintResult, h *lab.Host, name, addr, port stri
 		f.Err = err.Error()
 		return
 	}
+	u0, uerr := agentUDP(pid)
 	time.Sleep(f.Window)
+	if u1, err := agentUDP(pid); err == nil && uerr == nil {
+		f.Datagrams = u1.InDatagrams - u0.InDatagrams
+	}
 	c1, err := cpuTime(pid)
 	if err != nil {
 		f.Err = err.Error()
@@ -187,4 +195,13 @@ func parseStraceC(out string) []syscallCount {
 	}
 	slices.SortStableFunc(res, func(a, b syscallCount) int { return b.Calls - a.Calls })
 	return res
+}
+
+// agentUDP reads the UDP counters of process pid's network namespace.
+func agentUDP(pid string) (udpCounters, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/net/snmp")
+	if err != nil {
+		return udpCounters{}, err
+	}
+	return parseSNMP(b)
 }

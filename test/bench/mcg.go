@@ -47,6 +47,7 @@ func workServeMCG(e *emitter, args []string) error {
 	port := fs.Int("port", 30000, "port advertised by the first engine")
 	addr := fs.String("addr", "", "address the engines advertise")
 	extra := fs.String("args", "", "more configuration, k=v separated by spaces")
+	group := fs.Int("group", 0, "members of the whole group: once every engine knows the others, say so (a \"views\" message)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,8 +71,36 @@ func workServeMCG(e *emitter, args []string) error {
 		engines = append(engines, en)
 	}
 	e.emit(message{Type: "ready"})
+	stop := make(chan struct{})
+	defer close(stop)
+	if *group > 1 {
+		go reportViews(e, engines, *group-1, stop)
+	}
 	waitInputClosed()
 	return nil
+}
+
+// reportViews emits a "views" message once every engine knows peers
+// others (or as many as it will: the figures say how far they got), with
+// the fewest any engine knows; it checks every half second until stop.
+func reportViews(e *emitter, engines []*mcgossip.Engine, peers int, stop <-chan struct{}) {
+	tk := time.NewTicker(500 * time.Millisecond)
+	defer tk.Stop()
+	for {
+		fewest := peers
+		for _, en := range engines {
+			fewest = min(fewest, en.Stats().Peers)
+		}
+		if fewest >= peers {
+			e.emit(message{Type: "views", Metrics: map[string]float64{"fewest": float64(fewest)}})
+			return
+		}
+		select {
+		case <-stop:
+			return
+		case <-tk.C:
+		}
+	}
 }
 
 // workVictim does cold lookups back to back for a window and reports its

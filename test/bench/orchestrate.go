@@ -314,6 +314,13 @@ func (b *bench) run() error {
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(b.root, out)
 	}
+	if cfg.sections["latency"] {
+		plots, err := b.res.writePlots(out)
+		if err != nil {
+			b.note("the plots: %v", err)
+		}
+		b.res.Plots = plots
+	}
 	if err := os.WriteFile(out, []byte(b.res.markdown()), 0o644); err != nil {
 		return err
 	}

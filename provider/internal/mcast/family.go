@@ -27,7 +27,9 @@ type pconn interface {
 	// setLoopback turns multicast loopback on or off (IP_MULTICAST_LOOP,
 	// IPV6_MULTICAST_LOOP).
 	setLoopback(on bool) error
-	// readBatch reads up to len(ms) datagrams (recvmmsg).
+	// readBatch reads up to len(ms) datagrams (recvmmsg): the
+	// batchReader of systems other than Linux, where it is not a raw
+	// system call (recv_linux.go).
 	readBatch(ms []ipv4.Message) (int, error)
 	// newOOB returns a buffer for the control messages of one datagram.
 	newOOB() []byte

@@ -5,24 +5,24 @@ import (
 	"net"
 	"net/netip"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
-// readLoop reads datagrams of one socket in batches until it is closed.
-func (t *Transport) readLoop(pc pconn, group bool, h Handler) {
+// readLoop reads datagrams of one socket, c wrapped as pc, in batches
+// until it is closed (a batchReader: recvmmsg by a raw system call on
+// Linux, x/net's ReadBatch elsewhere).
+func (t *Transport) readLoop(c *net.UDPConn, pc pconn, group bool, h Handler) {
 	defer t.wg.Done()
-	ms := make([]ipv4.Message, readBatch) // the same type as ipv6.Message
-	for i := range ms {
-		ms[i].Buffers = [][]byte{make([]byte, t.readSize)}
-		ms[i].OOB = pc.newOOB()
+	r, err := newBatchReader(c, pc, t.readSize)
+	if err != nil {
+		t.log.Printf(LevelWarn, "cannot read from the %s socket: %v", sockName(group), err)
+		return
 	}
 	var (
 		p       Packet
 		backoff *time.Timer
 	)
 	for {
-		n, err := pc.readBatch(ms)
+		n, err := r.read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -41,14 +41,15 @@ func (t *Transport) readLoop(pc pconn, group bool, h Handler) {
 			}
 			continue
 		}
-		for i := range ms[:n] {
-			m := &ms[i]
-			p = Packet{Data: m.Buffers[0][:m.N], Group: group}
-			if m.NN > 0 {
-				p.Dst, p.IfIndex = pc.parseOOB(m.OOB[:m.NN])
+		for i := range n {
+			p = Packet{Group: group}
+			var src netip.AddrPort
+			var oob []byte
+			p.Data, src, oob = r.datagram(i)
+			if len(oob) > 0 {
+				p.Dst, p.IfIndex = pc.parseOOB(oob)
 			}
-			if ua, ok := m.Addr.(*net.UDPAddr); ok {
-				src := ua.AddrPort()
+			if src.IsValid() {
 				p.Src = netip.AddrPortFrom(scoped(src.Addr().Unmap().WithZone(""), p.IfIndex), src.Port())
 			}
 			if group && t.bcast {

@@ -153,7 +153,7 @@ func groupBindAddr(group netip.Addr, port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
 }
 
-// readBatch is how many datagrams one ReadBatch (recvmmsg) call takes: a
+// readBatch is how many datagrams one recvmmsg (batchReader.read) takes: a
 // flood is read with one system call per 32 datagrams, for 32 buffers
 // (about 40 KiB with 1233-byte buffers) per socket.
 const readBatch = 32
@@ -461,10 +461,10 @@ func (t *Transport) setSendIface(u udpIface) error {
 // family. Call it once.
 func (t *Transport) Start(h Handler, rejoined func(iface string)) {
 	t.wg.Add(2)
-	go t.readLoop(t.gpc, true, h)
+	go t.readLoop(t.gconn, t.gpc, true, h)
 	if t.upc != nil { // not receive-only
 		t.wg.Add(1)
-		go t.readLoop(t.upc, false, h)
+		go t.readLoop(t.uconn, t.upc, false, h)
 	}
 	go t.scanLoop(rejoined)
 }
