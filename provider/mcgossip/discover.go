@@ -110,6 +110,7 @@ func (e *Engine) Discover(ctx context.Context, opts ...DiscoverOption) ([]Peer, 
 		what, at, w := plan.next(now, st, l.window(plan.round))
 		switch what {
 		case stepDone:
+			e.settle(now)
 			return e.result(l, start, st), nil
 		case stepAsk:
 			if err := e.query(l, plan, w, st); errors.Is(err, ErrClosed) {

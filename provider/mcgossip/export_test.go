@@ -110,3 +110,11 @@ func (e *Engine) ReadBuffer() (got, asked int) { return e.tr.readBuffer(), readB
 // SetLookupFirst makes engines made from c hold their first announce
 // until their first lookup ends, as Provider.Addrs's engines do.
 func SetLookupFirst(c *Config) { c.lookupFirst = true }
+
+// SettledAt returns when the engine's answers start to count its table
+// (settleTime after its start, or when a lookup of its own ended).
+func (e *Engine) SettledAt() time.Time { return time.Unix(0, e.settled.Load()) }
+
+// Settle makes the engine's answers count its table from now on, as if
+// settleTime had passed.
+func (e *Engine) Settle() { e.settle(e.now()) }

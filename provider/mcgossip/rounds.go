@@ -61,7 +61,8 @@ const (
 // With the default (stable 0, expect 0) the lookup ends as soon as it can
 // know that it has everyone: once the peers that answered are at least the
 // members an answer reported (a responder counts the live members it
-// knows, itself included; the largest count is taken, views differ), as
+// knows, itself included, and only itself for its first second, while its
+// table fills: settleTime; the largest count is taken, views differ), as
 // long as no loss was seen. A querier that announces may be counted by
 // responders that know it; it is not trusted to be the one missing (under
 // loss the counts fall short too), so such a lookup ends by the rounds,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -297,5 +298,102 @@ func TestMemOlderAnswerNotFound(t *testing.T) {
 	peers := <-done
 	if got := ids(peers); len(got) != 2 || !got[x] || !got[y] {
 		t.Fatalf("found %v, want both instances", addrsOf(peers))
+	}
+}
+
+// waitKnows waits until e's table holds k peers, or fails after 5 s.
+func waitKnows(t *testing.T, e *mcgossip.Engine, k int) {
+	t.Helper()
+	evs, stop := e.Events()
+	defer stop()
+	deadline := time.After(5 * time.Second)
+	for len(e.Peers()) < k {
+		select {
+		case <-evs:
+		case <-deadline:
+			t.Fatalf("engine knows %d peers after 5s, want %d", len(e.Peers()), k)
+		}
+	}
+}
+
+// answerMembers runs a lookup from a new observer on n and returns the
+// Members of every answer to it, after checking it found k peers.
+func answerMembers(t *testing.T, n *mcgossip.MemNet, k int) []uint32 {
+	t.Helper()
+	obs := startMem(t, n, memConfig(false))
+	defer obs.Close()
+	var mu sync.Mutex
+	var members []uint32
+	n.Tap(func(d mcgossip.Datagram) {
+		var m wire.Message
+		if d.Dst == n.Addr(obs) && wire.Open(obs.Keyring(), d.Data, &m) == nil && m.Type == wire.TypeAnswer {
+			mu.Lock()
+			members = append(members, m.Members)
+			mu.Unlock()
+		}
+	})
+	defer n.Tap(nil)
+	peers, err := obs.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(peers) != k {
+		t.Fatalf("found %d peers, want %d", len(peers), k)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return slices.Clone(members)
+}
+
+// TestMemYoungCountsItself: for its first second an engine's answers count
+// only itself, so that a group that has just started, whose tables are
+// still filling, cannot end a lookup on counts that agree but fall short;
+// after that second, or once a lookup of its own has ended (its answers
+// filled the table), its answers count every member it knows.
+func TestMemYoungCountsItself(t *testing.T) {
+	checkNoLeak(t)
+	n := mcgossip.NewMemNet()
+	var rs []*mcgossip.Engine
+	for range 3 {
+		before := time.Now()
+		r := startMem(t, n, memConfig(true))
+		if at := r.SettledAt(); at.Before(before.Add(time.Second)) || at.After(time.Now().Add(time.Second)) {
+			t.Errorf("an engine started at %v settles at %v, want a second later", before, at)
+		}
+		rs = append(rs, r)
+	}
+	for _, r := range rs {
+		waitKnows(t, r, 2)
+	}
+	for i, m := range answerMembers(t, n, 3) {
+		if m != 1 {
+			t.Errorf("young: answer %d counted %d members, want 1", i, m)
+		}
+	}
+	for _, r := range rs {
+		r.Settle()
+	}
+	for i, m := range answerMembers(t, n, 3) {
+		if m != 3 {
+			t.Errorf("settled: answer %d counted %d members, want 3", i, m)
+		}
+	}
+
+	// A young engine whose own lookup ended counts its table at once.
+	r := startMem(t, n, memConfig(true))
+	start := time.Now()
+	if _, err := r.Discover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if at := r.SettledAt(); at.Before(start) || at.After(time.Now()) {
+		t.Errorf("an engine whose lookup ended settles at %v, want by its end", at)
+	}
+	for _, old := range rs {
+		waitKnows(t, old, 3)
+	}
+	for i, m := range answerMembers(t, n, 4) {
+		if m != 4 {
+			t.Errorf("after its own lookup: answer %d counted %d members, want 4", i, m)
+		}
 	}
 }

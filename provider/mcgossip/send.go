@@ -3,7 +3,6 @@ package mcgossip
 import (
 	"crypto/rand"
 	"errors"
-	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -146,8 +145,9 @@ func (e *Engine) missingAddr(ifc ifaceInfo) string {
 // answer sends the answer j, sealed with the endpoint of the interface the
 // query came in on, to the query's sealed endpoint.
 func (e *Engine) answer(j answerJob) {
-	m := e.message(wire.TypeAnswer, j.q, e.now())
-	m.Members = uint32(min(e.table.len()+1, math.MaxUint32))
+	now := e.now()
+	m := e.message(wire.TypeAnswer, j.q, now)
+	m.Members = e.members(now)
 	if j.window >= time.Microsecond {
 		m.Window = j.window
 	}

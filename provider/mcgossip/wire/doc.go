@@ -101,7 +101,9 @@
 // window the querier asks for (absent: the responder decides) and, in an
 // answer, the window the responder used. Members is the number of live
 // members the sender knows, itself included; an answer must carry it, so a
-// querier learns how many members each responder sees.
+// querier learns how many members each responder sees. A sender that may
+// not have heard the whole group yet (one that has just started) says 1, so
+// that a querier does not take its count for the group's.
 //
 // A value that would mean "none" (port 0, an empty name, window or members
 // 0) is refused: absence is said by leaving the field out, so each message
