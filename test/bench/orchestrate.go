@@ -90,7 +90,7 @@ func parseConfig(args []string) (config, error) {
 	var ns, losses, sections string
 	var quick bool
 	fs.StringVar(&c.out, "out", "BENCHMARKS.md", "report to write (relative to the repository root)")
-	fs.StringVar(&ns, "n", "1,10,50,200", "responder counts")
+	fs.StringVar(&ns, "n", "1,10,50,200,1000,2000", "responder counts (-quick: 1,10,50 unless given)")
 	fs.StringVar(&losses, "loss", "0,10,30", "loss percentages")
 	fs.IntVar(&c.runs, "runs", 20, "mcgossip cold lookups per cell")
 	fs.IntVar(&c.mdnsRuns, "mdns-runs", 5, "mdns lookups per cell without loss")
@@ -113,6 +113,9 @@ func parseConfig(args []string) (config, error) {
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (logs)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if quick && !flagSet(fs, "n") {
+		ns = "1,10,50"
 	}
 	var err error
 	if c.ns, err = intList(ns); err != nil {
@@ -459,4 +462,11 @@ func sampleLoad() float64 {
 	}
 	busy, _ := s1.busy(s0)
 	return busy
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
