@@ -208,8 +208,7 @@ func BenchmarkAddrs(b *testing.B) {
 	for i := range responders {
 		c := mcgossip.DefaultConfig()
 		c.Port, c.Cookie = port, testCookie
-		c.Advertise = netip.AddrFrom4([4]byte{127, 0, 1, byte(i + 1)})
-		startLo(b, c, nil)
+		startLo(b, withAdvertise(c, i+1), nil)
 	}
 	obsCfg := mcgossip.DefaultConfig()
 	obsCfg.Port, obsCfg.Cookie, obsCfg.Announce = port, testCookie, false
