@@ -38,6 +38,8 @@ type answerer struct {
 type answerJob struct {
 	due time.Time
 	q   wire.QueryID
+	// querier is the query's sender, whom the answer's count leaves out.
+	querier wire.InstanceID
 	// dst is the query's sealed endpoint, the answer's only destination.
 	dst netip.AddrPort
 	// via is where the query came in: the interface, and on the unicast
@@ -72,9 +74,9 @@ func (a *answerer) window(asked time.Duration, members int) time.Duration {
 // (see window), when this engine knows members live members. It returns
 // dropAnswered when q was answered already and dropBacklog when too many
 // answers wait, and whether the next due time moved earlier.
-func (a *answerer) schedule(q wire.QueryID, asked time.Duration, members int, dst netip.AddrPort, via arrival, now time.Time) (earlier bool, r dropReason) {
+func (a *answerer) schedule(q wire.QueryID, querier wire.InstanceID, asked time.Duration, members int, dst netip.AddrPort, via arrival, now time.Time) (earlier bool, r dropReason) {
 	w := a.window(asked, members)
-	j := answerJob{due: now.Add(randDuration(w)), q: q, dst: dst, via: via, window: w}
+	j := answerJob{due: now.Add(randDuration(w)), q: q, querier: querier, dst: dst, via: via, window: w}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.answered[q]; ok {

@@ -134,7 +134,7 @@ func (e *Engine) dispatch(m *wire.Message, ep netip.AddrPort, via arrival, newes
 			e.ctr.silenced.Add(1)
 			return dropNone
 		}
-		earlier, r := e.answers.schedule(m.Query, m.Window, e.table.len()+1, ep, via, now)
+		earlier, r := e.answers.schedule(m.Query, m.Instance, m.Window, e.table.len()+1, ep, via, now)
 		if earlier {
 			e.wakeLoop()
 		}

@@ -397,3 +397,46 @@ func TestMemYoungCountsItself(t *testing.T) {
 		}
 	}
 }
+
+// TestMemCountLeavesOutQuerier: an answer's count leaves the querier out,
+// so an announcing engine, which its peers count, still ends its lookup on
+// the counts: one query, every answer counting the responders alone.
+func TestMemCountLeavesOutQuerier(t *testing.T) {
+	checkNoLeak(t)
+	n := mcgossip.NewMemNet()
+	rs := settledGroup(t, n, 5)
+	q := startMem(t, n, memConfig(true))
+	for _, r := range rs {
+		waitKnows(t, r, 5) // the other four and q
+	}
+	ql := &queryLog{kr: q.Keyring(), from: n.Addr(q)}
+	var mu sync.Mutex
+	var members []uint32
+	n.Tap(func(d mcgossip.Datagram) {
+		ql.tap(d)
+		var m wire.Message
+		if d.Dst == n.Addr(q) && wire.Open(q.Keyring(), d.Data, &m) == nil && m.Type == wire.TypeAnswer {
+			mu.Lock()
+			members = append(members, m.Members)
+			mu.Unlock()
+		}
+	})
+	peers, err := q.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Tap(nil)
+	if len(peers) != 5 {
+		t.Fatalf("found %d peers, want 5", len(peers))
+	}
+	if qs := ql.all(); len(qs) != 1 {
+		t.Errorf("an announcing querier sent %d queries without loss, want 1 (the counts end it)", len(qs))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, m := range members {
+		if m != 5 {
+			t.Errorf("answer %d counted %d members, want 5 (the responders, not the querier)", i, m)
+		}
+	}
+}

@@ -147,7 +147,7 @@ func (e *Engine) missingAddr(ifc ifaceInfo) string {
 func (e *Engine) answer(j answerJob) {
 	now := e.now()
 	m := e.message(wire.TypeAnswer, j.q, now)
-	m.Members = e.members(now)
+	m.Members = e.members(now, j.querier)
 	if j.window >= time.Microsecond {
 		m.Window = j.window
 	}

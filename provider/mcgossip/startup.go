@@ -3,6 +3,8 @@ package mcgossip
 import (
 	"math"
 	"time"
+
+	"github.com/mcgossip/go-discover-mcgossip/provider/mcgossip/wire"
 )
 
 // How a new engine enters a group: a burst of announces so that peers
@@ -49,13 +51,15 @@ func (e *Engine) settle(now time.Time) {
 	}
 }
 
-// members is the number of live members an answer sent at now reports:
-// the peers and the engine itself once it is settled, else 1.
-func (e *Engine) members(now time.Time) uint32 {
+// members is the number of live members an answer to querier sent at now
+// reports: once the engine is settled, its peers but the querier (an
+// announcing querier is one of them, and does not answer itself) and the
+// engine itself; before, 1.
+func (e *Engine) members(now time.Time, querier wire.InstanceID) uint32 {
 	if now.UnixNano() < e.settled.Load() {
 		return 1
 	}
-	return uint32(min(e.table.len()+1, math.MaxUint32))
+	return uint32(min(e.table.lenWithout(querier)+1, math.MaxUint32))
 }
 
 // releaseAnnounce ends the hold of the first announce, if any.

@@ -195,6 +195,17 @@ func (t *peerTable) has(id wire.InstanceID) bool {
 	return ok
 }
 
+// lenWithout returns the number of live peers other than id.
+func (t *peerTable) lenWithout(id wire.InstanceID) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := len(t.peers)
+	if _, ok := t.peers[id]; ok {
+		n--
+	}
+	return n
+}
+
 // len returns the number of live peers.
 func (t *peerTable) len() int {
 	t.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcgossip/go-discover-mcgossip/internal/lab"
@@ -54,7 +55,7 @@ func (b *bench) runLAN() error {
 	b.lanLab = l
 	b.mu.Unlock()
 	defer l.Close()
-	for _, n := range cfg.ns {
+	for _, n := range cfg.lanNs {
 		for _, k := range lanKinds {
 			r, err := b.startLANResponders(l, n, k)
 			if err != nil {
@@ -74,7 +75,7 @@ func (b *bench) runLAN() error {
 // startLANResponders starts n responders of kind k on the lab's hosts 2
 // and on, one worker per host running that host's share.
 func (b *bench) startLANResponders(l *lab.Lab, n int, k lanKind) (*responders, error) {
-	r := &responders{n: n, expectMCG: map[string]bool{}}
+	r := &responders{n: n, expectMCG: map[string]bool{}, interval: responderInterval(n)}
 	for i, c := range spread(n, len(l.Hosts())-1) {
 		h := l.Host(2 + i)
 		r.hosts = append(r.hosts, h)
@@ -82,8 +83,9 @@ func (b *bench) startLANResponders(l *lab.Lab, n int, k lanKind) (*responders, e
 		if k.v6 {
 			addr, advertised = "["+h.Addr6.String()+"]", h.Addr6
 		}
-		w, err := b.startWorker(h, fmt.Sprintf("serve-%s-n%d-h%d", k.kind, n, h.Index), "serve-mcg", "-n", strconv.Itoa(c),
-			"-port", strconv.Itoa(mcgPortBase), "-addr", addr, "-args", k.args)
+		w, err := b.startWorker(h, fmt.Sprintf("serve-mcg-%s-n%d-h%d", k.kind, n, h.Index), "serve-mcg", "-n", strconv.Itoa(c),
+			"-port", strconv.Itoa(mcgPortBase), "-addr", addr, "-args", strings.TrimSpace(k.args+" interval="+r.interval.String()),
+			"-group", strconv.Itoa(n))
 		if err != nil {
 			return r, err
 		}
@@ -97,8 +99,11 @@ func (b *bench) startLANResponders(l *lab.Lab, n int, k lanKind) (*responders, e
 			return r, err
 		}
 	}
-	// Let the responders' start-up announce bursts pass.
+	// As for the latency rows: the start-up bursts pass, every engine
+	// knows the whole group, and the start-up's CPU use is over.
 	time.Sleep(1500 * time.Millisecond)
+	b.waitViews(r)
+	b.settle(r)
 	return r, nil
 }
 
@@ -147,7 +152,9 @@ func (r *results) writeLAN(w func(string, ...any)) {
 	w("Cold lookups from host 1 against N responders, as in the latency table (%d a cell, a fresh provider each),\n", c.runs)
 	w("on a dual-stack lab of its own: IPv4 multicast (`provider=mcgossip`), IPv6 multicast (`family=ipv6`, group\n")
 	w("ff02::114) and IPv4 broadcast (`broadcast_only=true`, to the subnet's broadcast address). *Loss* and *found*\n")
-	w("as in the latency table (loss applies to IPv4 and IPv6 alike).\n\n")
+	w("as in the latency table (loss applies to IPv4 and IPv6 alike). The responders start, reach complete views and\n")
+	w("settle as there; N stops at %d here (`-lan-n`), where the three compare, and the latency table takes IPv4 multicast\n", slices.Max(c.lanNs))
+	w("on to N = %d.\n\n", slices.Max(c.ns))
 	w("| N | loss |")
 	for _, k := range lanKinds {
 		w(" %s median | p95 | found |", k.label)
@@ -157,7 +164,7 @@ func (r *results) writeLAN(w func(string, ...any)) {
 		w("---:|---:|---:|")
 	}
 	w("\n")
-	for _, n := range c.ns {
+	for _, n := range c.lanNs {
 		for _, loss := range c.losses {
 			w("| %d | %d%% |", n, loss)
 			for _, k := range lanKinds {

@@ -22,6 +22,7 @@ import (
 type config struct {
 	out          string
 	ns           []int
+	lanNs        []int // the lan rows' responder counts
 	losses       []int
 	runs         int // mcgossip cold lookups per cell
 	mdnsRuns     int // mdns lookups per cell without loss
@@ -87,10 +88,11 @@ const (
 func parseConfig(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var c config
-	var ns, losses, sections string
+	var ns, lanNs, losses, sections string
 	var quick bool
 	fs.StringVar(&c.out, "out", "BENCHMARKS.md", "report to write (relative to the repository root)")
 	fs.StringVar(&ns, "n", "1,10,50,200,1000,2000", "responder counts (-quick: 1,10,50 unless given)")
+	fs.StringVar(&lanNs, "lan-n", "1,10,50,200", "responder counts of the lan rows (IPv4, IPv6, broadcast side by side; the latency rows go to 2000)")
 	fs.StringVar(&losses, "loss", "0,10,30", "loss percentages")
 	fs.IntVar(&c.runs, "runs", 20, "mcgossip cold lookups per cell")
 	fs.IntVar(&c.mdnsRuns, "mdns-runs", 5, "mdns lookups per cell without loss")
@@ -117,9 +119,15 @@ func parseConfig(args []string) (config, error) {
 	if quick && !flagSet(fs, "n") {
 		ns = "1,10,50"
 	}
+	if quick && !flagSet(fs, "lan-n") {
+		lanNs = "1,10,50"
+	}
 	var err error
 	if c.ns, err = intList(ns); err != nil {
 		return c, fmt.Errorf("-n: %w", err)
+	}
+	if c.lanNs, err = intList(lanNs); err != nil {
+		return c, fmt.Errorf("-lan-n: %w", err)
 	}
 	if c.losses, err = intList(losses); err != nil {
 		return c, fmt.Errorf("-loss: %w", err)

@@ -101,7 +101,8 @@
 // window the querier asks for (absent: the responder decides) and, in an
 // answer, the window the responder used. Members is the number of live
 // members the sender knows, itself included; an answer must carry it, so a
-// querier learns how many members each responder sees. A sender that may
+// querier learns how many members each responder sees (an answer leaves the
+// querier out: a lookup compares the count with the answers). A sender that may
 // not have heard the whole group yet (one that has just started) says 1, so
 // that a querier does not take its count for the group's.
 //
