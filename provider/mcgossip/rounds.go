@@ -36,14 +36,23 @@ const (
 	maxEmptyGap = 100 * time.Millisecond
 	// lossRounds is how many rounds that bring nobody new a lookup still
 	// asks while members are missing, once it has seen loss (a peer whose
-	// first answer was to a later query) or while the counts name more
-	// members than answered. A missing member answers a
+	// first answer was to a later query). A missing member answers a
 	// round with probability 0.49 at 30% loss each way, so ten empty
 	// rounds in a row leave a member that is there behind with probability
 	// 0.51^10 = 0.12%; a member that is gone (crashed, still in its peers'
 	// tables) costs ten short rounds (each AnswerJitter + answerGrace),
 	// and only while it is counted.
 	lossRounds = 10
+	// countedRounds is how many rounds that bring nobody new a lookup
+	// still asks while the counts name more members than answered, before
+	// it has seen loss. Such a member is most likely there, its exchanges
+	// lost: at 10% loss each way one fails 19% of the time, and with one
+	// empty round (its first round, the re-ask after news, then that one)
+	// a lookup of 10 left one behind in 1 of 20 in the benchmark; with
+	// three, 0.19^5 = 0.025% a member. A count can also be one too high
+	// (a member that crashed, or whose leave was lost, stays in its peers'
+	// tables for three of its intervals): then it costs three short rounds.
+	countedRounds = 3
 )
 
 // step is what a lookup does next.
@@ -66,9 +75,9 @@ const (
 // first second, while its table fills: settleTime; the largest count is
 // taken, views differ), as long as no loss was seen. Otherwise it asks
 // again when a round ends while its answers brought someone new (answers
-// get lost), or, once loss was seen or while a member the counts name is
-// missing, up to lossRounds rounds that brought nobody, and ends when a
-// round ends with none of that. stable set ends it
+// get lost), or, once loss was seen, up to lossRounds rounds that brought
+// nobody (countedRounds while, before that, the counts name members that
+// have not answered), and ends when a round ends with none of that. stable set ends it
 // instead stable after the last new peer, once the rounds are over; expect
 // set ends it when expect peers are known, and it asks until then.
 type roundPlan struct {
@@ -180,14 +189,8 @@ func (p *roundPlan) next(now time.Time, st lookupState, reported time.Duration) 
 	}
 	news := st.found > p.foundAtAsk
 	// A member the counts name that has not answered is most likely
-	// there, its exchanges lost, even before a peer answered a later query
-	// (loss seen): at 10% loss each way a member's exchange fails 19% of
-	// the time, and in a group of 10 that answered the first round
-	// otherwise, one empty round more left it behind in 1 lookup of 20 in
-	// the benchmark. Only a member that crashed (a stopped one sends a
-	// leave) is counted without being there, until its peers expire it
-	// (three of its intervals): until then it costs lookups lossRounds
-	// short rounds.
+	// there, its exchanges lost, even before loss was seen
+	// (countedRounds).
 	counted := !p.stale && st.found < st.members
 	switch {
 	case p.expect > 0:
@@ -203,7 +206,8 @@ func (p *roundPlan) next(now time.Time, st lookupState, reported time.Duration) 
 	case news:
 		p.emptyRounds = 0
 		return stepAsk, now, p.again(st)
-	case (st.lossy && missing || counted) && p.emptyRounds < lossRounds,
+	case st.lossy && missing && p.emptyRounds < lossRounds,
+		counted && p.emptyRounds < countedRounds,
 		missing && st.members > 0 && p.emptyRounds < 1:
 		// Without loss seen and with counts that are stale (a group that
 		// has just started), one empty round more: an answer may have

@@ -115,7 +115,7 @@ func TestRoundsEndWhenAllAnswered(t *testing.T) {
 func TestRoundsOneShort(t *testing.T) {
 	// 9 of 10: the counts leave this engine out, so the missing one is
 	// there and its exchange was lost (or it crashed); the lookup asks
-	// again, for lossRounds empty rounds, and then ends.
+	// again, for countedRounds empty rounds, and then ends.
 	pl := newPlanner(t, discoverOptions{}, 0)
 	pl.answer(9, 10)
 	if what, _ := pl.step(time.Millisecond, 2*time.Millisecond); what != stepWait {
@@ -124,13 +124,13 @@ func TestRoundsOneShort(t *testing.T) {
 	if what, _ := pl.step(20*time.Millisecond, 2*time.Millisecond); what != stepAsk {
 		t.Fatalf("9 of 10 after the window: %v, want ask", what)
 	}
-	for i := range lossRounds {
+	for i := range countedRounds {
 		if what, _ := pl.step(20*time.Millisecond, 0); what != stepAsk {
 			t.Fatalf("9 of 10, empty round %d: %v, want one more", i+1, what)
 		}
 	}
 	if what, _ := pl.step(20*time.Millisecond, 0); what != stepDone {
-		t.Fatalf("9 of 10, %d empty rounds: %v, want done", lossRounds+1, what)
+		t.Fatalf("9 of 10, %d empty rounds: %v, want done", countedRounds+1, what)
 	}
 }
 
@@ -158,14 +158,14 @@ func TestRoundsAskAgainForTheMissing(t *testing.T) {
 	}
 	// Two of 2000 missing and no loss seen: members the counts name, so
 	// most likely there, their exchanges lost (or crashed, still in
-	// their peers' tables). lossRounds empty rounds, then it ends.
-	for i := range lossRounds {
+	// their peers' tables). countedRounds empty rounds, then it ends.
+	for i := range countedRounds {
 		if what, _ := pl.step(30*time.Millisecond, 0); what != stepAsk {
 			t.Fatalf("empty round %d, 2 of 2000 missing, no loss: %v, want one more", i+1, what)
 		}
 	}
 	if what, _ := pl.step(30*time.Millisecond, 0); what != stepDone {
-		t.Fatalf("%d empty rounds, 2 of 2000 missing, no loss: %v, want done", lossRounds+1, what)
+		t.Fatalf("%d empty rounds, 2 of 2000 missing, no loss: %v, want done", countedRounds+1, what)
 	}
 	// A re-ask never asks for more than the first window did.
 	pl = newPlanner(t, discoverOptions{}, 0)
