@@ -163,8 +163,10 @@ func (h *Host) SetLink(up bool) error {
 // ingress hook and one on its egress hook. Drops happen at the device,
 // like loss on the wire: a sender's write still succeeds. A datagram
 // between this host and one without loss is lost with probability
-// percent/100; between two lossy hosts both draws apply. ARP and traffic
-// on lo are never dropped. SetLoss(0) removes the table.
+// percent/100; between two lossy hosts both draws apply. ARP, IPv6
+// neighbor and router discovery (ICMPv6 133-136: ARP's part in IPv6) and
+// traffic on lo are never dropped, so that IPv4 and IPv6 lose the same
+// share of what a protocol sends. SetLoss(0) removes the table.
 func (h *Host) SetLoss(percent int) error {
 	if percent < 0 || percent > 100 {
 		return fmt.Errorf("lab: invalid loss %d%%: must be from 0 to 100", percent)
@@ -173,17 +175,23 @@ func (h *Host) SetLoss(percent int) error {
 	// it existed; the whole script is one atomic transaction.
 	script := "table netdev mcglab\ndelete table netdev mcglab\n"
 	if percent > 0 {
+		draw := fmt.Sprintf("numgen random mod 100 < %d ", percent)
+		if percent == 100 {
+			draw = "" // every packet (nft takes no 100 there)
+		}
 		script += fmt.Sprintf(`table netdev mcglab {
 	chain ingress {
 		type filter hook ingress device "eth0" priority filter; policy accept;
-		meta protocol { ip, ip6 } numgen random mod 100 < %[1]d counter drop
+		icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
+		meta protocol { ip, ip6 } %[1]scounter drop
 	}
 	chain egress {
 		type filter hook egress device "eth0" priority filter; policy accept;
-		meta protocol { ip, ip6 } numgen random mod 100 < %[1]d counter drop
+		icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
+		meta protocol { ip, ip6 } %[1]scounter drop
 	}
 }
-`, percent)
+`, draw)
 	}
 	if err := run(h.Command(context.Background(), "nft", "-f", "-"), script); err != nil {
 		return fmt.Errorf("lab: setting %d%% loss on %s: %w", percent, h.Name, err)

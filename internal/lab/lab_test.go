@@ -648,3 +648,45 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("%s version: %v: %q", bin, err, out)
 	}
 }
+
+// TestSetLossKeepsNeighborDiscovery: as ARP for IPv4, IPv6 neighbor
+// discovery is never dropped, so that loss hits IPv4 and IPv6 traffic
+// alike: with 100% loss on h2, a datagram h1 sends to h2's IPv6 address is
+// lost, but h1 resolves the address (its neighbor entry gets a link-layer
+// address).
+func TestSetLossKeepsNeighborDiscovery(t *testing.T) {
+	l := newLab(t, 2, lab.WithFamily(lab.DualStack))
+	h1, h2 := l.Host(1), l.Host(2)
+	if err := h2.SetLoss(100); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h2.SetLoss(0) })
+	addr := h2.Addr6.String()
+	err := h1.Do(func() error {
+		c, err := net.Dial("udp6", net.JoinHostPort(addr, "9"))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte("resolve me"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := h1.Command(context.Background(), "ip", "-6", "neigh", "show", addr).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip -6 neigh show %s: %v: %s", addr, err, out)
+		}
+		s := string(out)
+		if strings.Contains(s, "lladdr") && !strings.Contains(s, "FAILED") {
+			return
+		}
+		if strings.Contains(s, "FAILED") || time.Now().After(deadline) {
+			t.Fatalf("h1 did not resolve %s through 100%% loss: %q", addr, s)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
