@@ -73,8 +73,8 @@ func workServeMCG(e *emitter, args []string) error {
 	e.emit(message{Type: "ready"})
 	stop := make(chan struct{})
 	defer close(stop)
-	if *group > 1 {
-		go reportViews(e, engines, *group-1, stop)
+	if *group > 0 {
+		go reportViews(e, engines, *group-1, stop) // a group of one: at once
 	}
 	waitInputClosed()
 	return nil
