@@ -324,24 +324,23 @@ func waitKnows(t *testing.T, e *mcgossip.Engine, k int) {
 	}
 }
 
-// answerMembers runs a lookup from a new observer on n and returns the
-// Members of every answer to it, after checking it found k peers.
-func answerMembers(t *testing.T, n *mcgossip.MemNet, k int) []uint32 {
+// lookupAnswers runs a lookup of q on n, checks that it found k peers, and
+// returns the Members of every answer to it and how many queries it sent.
+func lookupAnswers(t *testing.T, n *mcgossip.MemNet, q *mcgossip.Engine, k int) (members []uint32, queries int) {
 	t.Helper()
-	obs := startMem(t, n, memConfig(false))
-	defer obs.Close()
+	ql := &queryLog{kr: q.Keyring(), from: n.Addr(q)}
 	var mu sync.Mutex
-	var members []uint32
 	n.Tap(func(d mcgossip.Datagram) {
+		ql.tap(d)
 		var m wire.Message
-		if d.Dst == n.Addr(obs) && wire.Open(obs.Keyring(), d.Data, &m) == nil && m.Type == wire.TypeAnswer {
+		if d.Dst == n.Addr(q) && wire.Open(q.Keyring(), d.Data, &m) == nil && m.Type == wire.TypeAnswer {
 			mu.Lock()
 			members = append(members, m.Members)
 			mu.Unlock()
 		}
 	})
-	defer n.Tap(nil)
-	peers, err := obs.Discover(context.Background())
+	peers, err := q.Discover(context.Background())
+	n.Tap(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +349,17 @@ func answerMembers(t *testing.T, n *mcgossip.MemNet, k int) []uint32 {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return slices.Clone(members)
+	return slices.Clone(members), len(ql.all())
+}
+
+// answerMembers runs a lookup from a new observer on n and returns the
+// Members of every answer to it, after checking it found k peers.
+func answerMembers(t *testing.T, n *mcgossip.MemNet, k int) []uint32 {
+	t.Helper()
+	obs := startMem(t, n, memConfig(false))
+	defer obs.Close()
+	members, _ := lookupAnswers(t, n, obs, k)
+	return members
 }
 
 // TestMemYoungCountsItself: for its first second an engine's answers count
@@ -417,31 +426,10 @@ func TestMemCountLeavesOutQuerier(t *testing.T) {
 	for _, r := range rs {
 		waitKnows(t, r, 5) // the other four and q
 	}
-	ql := &queryLog{kr: q.Keyring(), from: n.Addr(q)}
-	var mu sync.Mutex
-	var members []uint32
-	n.Tap(func(d mcgossip.Datagram) {
-		ql.tap(d)
-		var m wire.Message
-		if d.Dst == n.Addr(q) && wire.Open(q.Keyring(), d.Data, &m) == nil && m.Type == wire.TypeAnswer {
-			mu.Lock()
-			members = append(members, m.Members)
-			mu.Unlock()
-		}
-	})
-	peers, err := q.Discover(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	members, queries := lookupAnswers(t, n, q, 5)
+	if queries != 1 {
+		t.Errorf("an announcing querier sent %d queries without loss, want 1 (the counts end it)", queries)
 	}
-	n.Tap(nil)
-	if len(peers) != 5 {
-		t.Fatalf("found %d peers, want 5", len(peers))
-	}
-	if qs := ql.all(); len(qs) != 1 {
-		t.Errorf("an announcing querier sent %d queries without loss, want 1 (the counts end it)", len(qs))
-	}
-	mu.Lock()
-	defer mu.Unlock()
 	for i, m := range members {
 		if m != 5 {
 			t.Errorf("answer %d counted %d members, want 5 (the responders, not the querier)", i, m)
